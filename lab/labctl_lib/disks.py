@@ -1,0 +1,49 @@
+"""File-backed loop devices passed into nodes as data disks, so disk roles never touch the host's disks."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from .util import lab_home, run
+
+
+def disk_dir(lab: str) -> Path:
+    return lab_home() / "disks" / lab
+
+
+def attach(lab: str, node: str, device: str, size: str) -> str:
+    """Create (sparse) and attach the backing file of NODE's DEVICE; return the host loop device. Idempotent."""
+    path = disk_dir(lab) / f"{node}-{device}.img"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    current = loops_of(path)
+    if current:
+        return current[0]
+    if not path.exists():
+        run(["truncate", "-s", size, str(path)])
+    return run(["losetup", "--find", "--show", str(path)]).stdout.strip()
+
+
+def loops_of(path: Path) -> list[str]:
+    out = run(["losetup", "-j", str(path), "-O", "NAME", "-n"], check=False).stdout
+    return out.split()
+
+
+def detach_all(lab: str) -> list[str]:
+    removed = []
+    d = disk_dir(lab)
+    if not d.exists():
+        return removed
+    for img in sorted(d.glob("*.img")):
+        for loop in loops_of(img):
+            run(["losetup", "-d", loop])
+            removed.append(f"loop device {loop} ({img.name})")
+        img.unlink()
+    d.rmdir()
+    return removed
+
+
+def all_lab_loops() -> list[dict]:
+    """Loop devices backed by any lab's disk files (for status and leak checks)."""
+    data = json.loads(run(["losetup", "-J", "-l"], check=False).stdout or '{"loopdevices": []}')
+    root = str(lab_home() / "disks")
+    return [d for d in data.get("loopdevices", []) if (d.get("back-file") or "").startswith(root)]
