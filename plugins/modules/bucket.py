@@ -1,0 +1,441 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: bucket
+short_description: Manage an S3 bucket and its configuration idempotently
+version_added: 0.1.0
+description:
+  - Creates, configures and deletes a bucket on any S3-compatible endpoint (SeaweedFS, AWS S3, ...).
+  - Only the settings you set are read and compared, and only those that differ are written. Settings
+    you leave out are never touched.
+  - Never calls APIs that some engines implement destructively (replication, website, notification,
+    logging), because SeaweedFS turns some of them into bucket creation or deletion.
+author:
+  - MetalStore engineers
+extends_documentation_fragment:
+  - metalstore.platform.s3
+  - metalstore.platform.seaweedfs_admin
+attributes:
+  check_mode:
+    support: full
+    description: Nothing is written; RV(changed) and RV(bucket) predict the result.
+  diff_mode:
+    support: full
+    description: Shows before and after of exactly the settings this task manages.
+  action_group:
+    support: full
+    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
+options:
+  name:
+    description: Bucket name (S3 naming rules apply and are checked before any request).
+    type: str
+    required: true
+    aliases: [bucket]
+  state:
+    description: Whether the bucket should exist.
+    type: str
+    choices: [present, absent]
+    default: present
+  force:
+    description:
+      - With O(state=absent), delete every object, version and delete marker first.
+      - Without it, deleting a bucket that is not empty fails and nothing is deleted.
+    type: bool
+    default: false
+  versioning:
+    description: Versioning state. A bucket that never had versioning counts as V(suspended).
+    type: str
+    choices: [enabled, suspended]
+  object_lock_enabled:
+    description:
+      - Create the bucket with object lock (which also enables versioning).
+      - S3 allows this only at creation; on an existing bucket a different value is an error.
+    type: bool
+  object_lock_default_retention:
+    description:
+      - Default retention for new objects. Needs object lock. V({}) removes it.
+    type: dict
+    suboptions:
+      mode:
+        description: Retention mode (required unless the dict is empty).
+        type: str
+        choices: [GOVERNANCE, COMPLIANCE]
+      days:
+        description: Retention period in days (exactly one of O(object_lock_default_retention.days) and O(object_lock_default_retention.years)).
+        type: int
+      years:
+        description: Retention period in years.
+        type: int
+  tags:
+    description: Bucket tags. V({}) with O(purge_tags=true) removes all tags.
+    type: dict
+  purge_tags:
+    description: Remove tags not listed in O(tags). Only used when O(tags) is set.
+    type: bool
+    default: true
+  policy:
+    description:
+      - Bucket policy, as a dict or JSON text. Compared by meaning, not text. V({}) removes it.
+      - Malformed JSON or a policy without statements is rejected before any request.
+    type: json
+  cors_rules:
+    description: CORS rules, in order (the first matching rule applies). V([]) removes them.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: Rule ID.
+        type: str
+      allowed_methods:
+        description: HTTP methods.
+        type: list
+        elements: str
+        choices: [GET, PUT, POST, DELETE, HEAD]
+        required: true
+      allowed_origins:
+        description: Origins, for example C(https://app.example.com) or C(*).
+        type: list
+        elements: str
+        required: true
+      allowed_headers:
+        description: Headers allowed in preflight requests.
+        type: list
+        elements: str
+      expose_headers:
+        description: Response headers browsers may read.
+        type: list
+        elements: str
+      max_age_seconds:
+        description: How long browsers may cache the preflight answer.
+        type: int
+  encryption:
+    description:
+      - Default server-side encryption. V(none) removes it.
+      - On SeaweedFS, V(AES256) needs the S3 gateway to have an SSE key (E(WEED_S3_SSE_KEY)).
+    type: str
+    choices: [none, AES256, aws:kms]
+  encryption_key_id:
+    description: KMS key for O(encryption=aws:kms).
+    type: str
+  lifecycle_rules:
+    description:
+      - Lifecycle rules, compared by O(lifecycle_rules[].id) regardless of order. V([]) removes them.
+      - Servers that do not implement a part (SeaweedFS rejects Transition rules) make the task fail
+        with a clear message.
+    type: list
+    elements: dict
+    suboptions:
+      id:
+        description: Unique rule ID.
+        type: str
+        required: true
+      status:
+        description: Whether the rule is active.
+        type: str
+        choices: [enabled, disabled]
+        default: enabled
+      prefix:
+        description: Key prefix the rule applies to (empty for the whole bucket).
+        type: str
+        default: ""
+      expiration_days:
+        description: Delete current objects this many days after creation.
+        type: int
+      noncurrent_version_expiration_days:
+        description: Delete noncurrent versions this many days after they become noncurrent.
+        type: int
+      abort_incomplete_multipart_upload_days:
+        description: Abort multipart uploads not completed after this many days.
+        type: int
+      transitions:
+        description: Storage class transitions (not implemented by SeaweedFS).
+        type: list
+        elements: dict
+        suboptions:
+          days:
+            description: Days after creation.
+            type: int
+            required: true
+          storage_class:
+            description: Target storage class.
+            type: str
+            required: true
+  acl:
+    description: Canned ACL. The current ACL is compared by its grants.
+    type: str
+    choices: [private, public-read, public-read-write, authenticated-read]
+  quota_mb:
+    description:
+      - SeaweedFS-specific bucket quota in MiB, set through the SeaweedFS admin shell (C(weed shell)),
+        not S3; needs O(seaweedfs_master). V(0) removes the quota.
+      - SeaweedFS enforces quotas only where the platform runs C(s3.bucket.quota.enforce).
+    type: int
+notes:
+  - Credentials are never logged. Throttling and 5xx answers are retried with backoff.
+  - A setting the server does not implement (HTTP 501) fails the task when you asked for it.
+seealso:
+  - module: metalstore.platform.bucket_info
+"""
+
+EXAMPLES = r"""
+- name: A versioned bucket with tags, lifecycle and CORS
+  metalstore.platform.bucket:
+    endpoint_url: https://s3.site.example:8333
+    access_key: "{{ s3_access_key }}"
+    secret_key: "{{ s3_secret_key }}"
+    name: backups
+    versioning: enabled
+    tags:
+      team: platform
+    lifecycle_rules:
+      - id: expire-old-versions
+        noncurrent_version_expiration_days: 30
+      - id: abort-stale-uploads
+        abort_incomplete_multipart_upload_days: 3
+    cors_rules:
+      - allowed_methods: [GET]
+        allowed_origins: ["https://app.site.example"]
+
+- name: Connection settings once for a whole play
+  hosts: localhost
+  module_defaults:
+    group/metalstore.platform.s3:
+      endpoint_url: https://s3.site.example:8333
+      ca_bundle: /etc/metalstore/site-ca.pem
+      access_key: "{{ s3_access_key }}"
+      secret_key: "{{ s3_secret_key }}"
+  tasks:
+    - name: A write-once bucket
+      metalstore.platform.bucket:
+        name: audit-logs
+        object_lock_enabled: true
+        object_lock_default_retention:
+          mode: COMPLIANCE
+          days: 365
+
+- name: Delete a bucket and everything in it
+  metalstore.platform.bucket:
+    name: scratch
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+bucket:
+  description:
+    - The bucket after the task (predicted in check mode). Holds the settings this task manages.
+  returned: always
+  type: dict
+  contains:
+    name:
+      description: Bucket name.
+      type: str
+      sample: backups
+    exists:
+      description: Whether the bucket exists.
+      type: bool
+      sample: true
+    versioning:
+      description: V(enabled) or V(suspended).
+      type: str
+      returned: when managed
+    tags:
+      description: Tags.
+      type: dict
+      returned: when managed
+    policy:
+      description: Policy in canonical form (null when none).
+      type: dict
+      returned: when managed
+    cors:
+      description: CORS rules in S3 API form.
+      type: list
+      returned: when managed
+    lifecycle:
+      description: Lifecycle rules in canonical form.
+      type: list
+      returned: when managed
+    encryption:
+      description: Default encryption (C(algorithm), C(key_id)).
+      type: dict
+      returned: when managed
+    acl:
+      description: Canned ACL name, or C(custom).
+      type: str
+      returned: when managed
+    object_lock:
+      description: C(enabled) and C(default_retention).
+      type: dict
+      returned: when managed
+    quota:
+      description: Quota in MiB (0 = none).
+      type: int
+      returned: when managed
+changed_facets:
+  description: Settings that were (or in check mode would be) written.
+  returned: always
+  type: list
+  elements: str
+  sample: [versioning, tags]
+objects_deleted:
+  description: Object versions deleted by O(force=true).
+  returned: when state=absent
+  type: int
+"""
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import (
+    HAS_BOTO3, BOTO3_IMPORT_ERROR, S3_CONNECTION_SPEC, s3_client)
+from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import (
+    S3ModuleError, NotSupported, translate)
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import validate_bucket_params
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import (
+    NEW_BUCKET_DEFAULTS, apply, bucket_is_empty, empty_bucket, facet_options, make_facets, plan, prevalidate,
+    read_facets)
+
+CORS_RULE = dict(
+    id=dict(type="str"),
+    allowed_methods=dict(type="list", elements="str", required=True, choices=["GET", "PUT", "POST", "DELETE", "HEAD"]),
+    allowed_origins=dict(type="list", elements="str", required=True),
+    allowed_headers=dict(type="list", elements="str"),
+    expose_headers=dict(type="list", elements="str"),
+    max_age_seconds=dict(type="int"),
+)
+LIFECYCLE_RULE = dict(
+    id=dict(type="str", required=True),
+    status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
+    prefix=dict(type="str", default=""),
+    expiration_days=dict(type="int"),
+    noncurrent_version_expiration_days=dict(type="int"),
+    abort_incomplete_multipart_upload_days=dict(type="int"),
+    transitions=dict(type="list", elements="dict", options=dict(
+        days=dict(type="int", required=True), storage_class=dict(type="str", required=True))),
+)
+
+
+def argument_spec():
+    spec = dict(
+        name=dict(type="str", required=True, aliases=["bucket"]),
+        state=dict(type="str", choices=["present", "absent"], default="present"),
+        force=dict(type="bool", default=False),
+        versioning=dict(type="str", choices=["enabled", "suspended"]),
+        object_lock_enabled=dict(type="bool"),
+        object_lock_default_retention=dict(type="dict", options=dict(
+            mode=dict(type="str", choices=["GOVERNANCE", "COMPLIANCE"]),
+            days=dict(type="int"), years=dict(type="int"))),
+        tags=dict(type="dict"),
+        purge_tags=dict(type="bool", default=True),
+        policy=dict(type="json"),
+        cors_rules=dict(type="list", elements="dict", options=CORS_RULE),
+        encryption=dict(type="str", choices=["none", "AES256", "aws:kms"]),
+        encryption_key_id=dict(type="str", no_log=False),
+        lifecycle_rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE),
+        acl=dict(type="str", choices=["private", "public-read", "public-read-write", "authenticated-read"]),
+        quota_mb=dict(type="int"),
+    )
+    spec.update(S3_CONNECTION_SPEC)
+    spec.update(SEAWEEDFS_ADMIN_SPEC)
+    return spec
+
+
+def _normalise_empty(params):
+    # An empty retention dict arrives as {mode: None, ...} from the argument spec; {} means "remove it".
+    ret = params.get("object_lock_default_retention")
+    if ret is not None and not any(ret.values()):
+        params["object_lock_default_retention"] = {}
+
+
+def ensure_absent(module, client, name):
+    exists = read_facets(client, name, []) is not None
+    result = dict(changed=False, bucket={"name": name, "exists": False}, changed_facets=[], objects_deleted=0)
+    if not exists:
+        return result
+    if not module.params["force"] and not bucket_is_empty(client, name):
+        raise S3ModuleError(f"bucket '{name}' is not empty: nothing was deleted. Set force=true to delete it "
+                            "with all its objects and versions")
+    result.update(changed=True, changed_facets=["exists"])
+    if module._diff:
+        result["diff"] = {"before": {"exists": True}, "after": {"exists": False}}
+    if not module.check_mode:
+        if module.params["force"]:
+            result["objects_deleted"] = empty_bucket(client, name)
+        try:
+            client.delete_bucket(Bucket=name)
+        except Exception as exc:
+            raise translate(exc, "DeleteBucket", name) from exc
+    return result
+
+
+def ensure_present(module, client, facets, name):
+    params = module.params
+    managed = [f for f in facets if f.wanted(params)]
+    current = read_facets(client, name, managed)
+    created = current is None
+    if created:
+        lock = bool(params.get("object_lock_enabled"))
+        current = {f.name: NEW_BUCKET_DEFAULTS[f.name] for f in managed}
+        if lock:
+            current.update(object_lock={"enabled": True, "default_retention": None})
+            if "versioning" in current:
+                current["versioning"] = "enabled"
+    steps = plan(managed, params, current)  # may raise ValidationError: still nothing written
+    changed_facets = [f.name for f, before, after in steps if before != after]
+    after = {f.name: a for f, _, a in steps}
+    result = dict(changed=created or bool(changed_facets),
+                  changed_facets=(["exists"] if created else []) + changed_facets,
+                  bucket=dict(name=name, exists=True, **after))
+    if module._diff:
+        before = {"exists": not created}
+        if not created:
+            before.update({f.name: b for f, b, _ in steps})
+        result["diff"] = {"before": before, "after": dict(exists=True, **after)}
+    if module.check_mode:
+        return result
+    if created:
+        kwargs = {"ObjectLockEnabledForBucket": True} if params.get("object_lock_enabled") else {}
+        try:
+            client.create_bucket(Bucket=name, **kwargs)
+        except Exception as exc:
+            raise translate(exc, "CreateBucket", name) from exc
+    try:
+        apply(client, name, steps)
+    except NotSupported as exc:
+        raise S3ModuleError(f"{exc} You asked for this setting; remove it or use a server that implements it."
+                            + (" The bucket was created; the remaining settings were not applied." if created else ""))
+    except S3ModuleError as exc:
+        if created:
+            raise S3ModuleError(f"{exc} (the bucket was created; the remaining settings were not applied)")
+        raise
+    return result
+
+
+def main():
+    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    params = module.params
+    _normalise_empty(params)
+    p = params
+    facets = make_facets(lambda: WeedShell(p["seaweedfs_master"], p["seaweedfs_weed_path"], p["seaweedfs_timeout"]))
+    try:
+        validate_bucket_params(params, facet_options(facets))
+        prevalidate(params)
+        client = s3_client(params)
+        if params["state"] == "absent":
+            result = ensure_absent(module, client, params["name"])
+        else:
+            result = ensure_present(module, client, facets, params["name"])
+    except S3ModuleError as exc:
+        module.fail_json(msg=str(exc), error_code=exc.code, operation=exc.operation)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

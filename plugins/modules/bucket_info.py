@@ -1,0 +1,186 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: bucket_info
+short_description: List S3 buckets and read their configuration
+version_added: 0.1.0
+description:
+  - Lists buckets on an S3-compatible endpoint, optionally by exact name or prefix, and reads the
+    chosen settings of each (the same settings M(metalstore.platform.bucket) manages). Read-only.
+  - A setting the server does not implement (HTTP 501) is skipped with a warning.
+author:
+  - MetalStore engineers
+extends_documentation_fragment:
+  - metalstore.platform.s3
+  - metalstore.platform.seaweedfs_admin
+attributes:
+  check_mode:
+    support: full
+    description: The module only reads.
+  diff_mode:
+    support: none
+    description: Nothing changes, so there is no diff.
+  action_group:
+    support: full
+    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
+options:
+  name:
+    description: Only the bucket with this exact name.
+    type: str
+    aliases: [bucket]
+  prefix:
+    description: Only buckets whose name starts with this.
+    type: str
+  facets:
+    description:
+      - Settings to read for each bucket. V(quota) needs O(seaweedfs_master).
+      - An empty list returns only names and creation dates (one request in all).
+    type: list
+    elements: str
+    choices: [versioning, object_lock, tags, policy, cors, encryption, lifecycle, acl, quota]
+    default: [versioning, object_lock, tags, policy, cors, encryption, lifecycle, acl]
+notes:
+  - Credentials are never logged.
+seealso:
+  - module: metalstore.platform.bucket
+"""
+
+EXAMPLES = r"""
+- name: Everything about one bucket
+  metalstore.platform.bucket_info:
+    endpoint_url: https://s3.site.example:8333
+    access_key: "{{ s3_access_key }}"
+    secret_key: "{{ s3_secret_key }}"
+    name: backups
+  register: info
+
+- name: Names of the team's buckets only
+  metalstore.platform.bucket_info:
+    prefix: team-a-
+    facets: []
+"""
+
+RETURN = r"""
+buckets:
+  description: Matching buckets, sorted by name.
+  returned: always
+  type: list
+  elements: dict
+  contains:
+    name:
+      description: Bucket name.
+      type: str
+    creation_date:
+      description: Creation time (ISO 8601).
+      type: str
+    versioning:
+      description: V(enabled) or V(suspended).
+      type: str
+    tags:
+      description: Tags.
+      type: dict
+    policy:
+      description: Policy in canonical form, or null.
+      type: dict
+    cors:
+      description: CORS rules.
+      type: list
+    lifecycle:
+      description: Lifecycle rules in canonical form.
+      type: list
+    encryption:
+      description: Default encryption.
+      type: dict
+    acl:
+      description: Canned ACL name or C(custom).
+      type: str
+    object_lock:
+      description: Object lock state.
+      type: dict
+    quota:
+      description: Quota in MiB.
+      type: int
+    unsupported:
+      description: Settings the server does not implement (skipped).
+      type: list
+      elements: str
+"""
+
+from concurrent.futures import ThreadPoolExecutor
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import (
+    HAS_BOTO3, BOTO3_IMPORT_ERROR, S3_CONNECTION_SPEC, s3_client)
+from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import (
+    S3ModuleError, NotSupported, BucketNotFound, translate)
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import make_facets
+
+FACET_NAMES = ["versioning", "object_lock", "tags", "policy", "cors", "encryption", "lifecycle", "acl", "quota"]
+
+
+def describe(client, facets, bucket, warnings):
+    out = {"name": bucket["Name"], "creation_date": bucket["CreationDate"].isoformat()}
+    unsupported = []
+    for facet in facets:
+        try:
+            out[facet.name] = facet.read(client, bucket["Name"])
+        except NotSupported:
+            unsupported.append(facet.name)
+            warnings.append(f"bucket '{bucket['Name']}': {facet.name} is not supported by this server; skipped")
+    if unsupported:
+        out["unsupported"] = unsupported
+    return out
+
+
+def main():
+    spec = dict(
+        name=dict(type="str", aliases=["bucket"]),
+        prefix=dict(type="str"),
+        facets=dict(type="list", elements="str", choices=FACET_NAMES, default=FACET_NAMES[:-1]),
+    )
+    spec.update(S3_CONNECTION_SPEC)
+    spec.update(SEAWEEDFS_ADMIN_SPEC)
+    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+    if not HAS_BOTO3:
+        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    p = module.params
+    if "quota" in p["facets"] and not p.get("seaweedfs_master"):
+        module.fail_json(msg="facets=quota is read through the SeaweedFS admin shell: set seaweedfs_master")
+    facets = [f for f in make_facets(lambda: WeedShell(p["seaweedfs_master"], p["seaweedfs_weed_path"],
+                                                       p["seaweedfs_timeout"]))
+              if f.name in p["facets"]]
+    warnings = []
+    try:
+        client = s3_client(p)
+        try:
+            listing = client.list_buckets().get("Buckets") or []
+        except Exception as exc:
+            raise translate(exc, "ListBuckets") from exc
+        chosen = [b for b in listing if (not p["name"] or b["Name"] == p["name"])
+                  and (not p["prefix"] or b["Name"].startswith(p["prefix"]))]
+        chosen.sort(key=lambda b: b["Name"])
+
+        def one(bucket):
+            try:
+                return describe(client, facets, bucket, warnings)
+            except BucketNotFound:
+                return None  # deleted between the listing and the read
+
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            buckets = [b for b in pool.map(one, chosen) if b is not None]
+    except S3ModuleError as exc:
+        module.fail_json(msg=str(exc), error_code=exc.code, operation=exc.operation)
+    for w in warnings:
+        module.warn(w)
+    module.exit_json(changed=False, buckets=buckets)
+
+
+if __name__ == "__main__":
+    main()
