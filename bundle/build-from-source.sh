@@ -118,8 +118,9 @@ prepare_tree() {
     touch "$KTREE/.prepared"
   fi
   # Our own code is copied on every build (cheap) so edits are picked up.
-  rm -rf "$KTREE/cmd/metalstore-cluster-dns"
+  rm -rf "$KTREE/cmd/metalstore-cluster-dns" "$KTREE/cmd/metalstore-probe"
   cp -a "$HERE/dns-standin" "$KTREE/cmd/metalstore-cluster-dns"
+  cp -a "$HERE/probe" "$KTREE/cmd/metalstore-probe"
 }
 
 # The release tarball lacks pkg/generated/openapi/zz_generated.openapi.go; kube-apiserver needs it.
@@ -193,7 +194,7 @@ WORK="$CACHE/work/$KEY"
 rm -rf "$WORK"; mkdir -p "$WORK/bin"
 
 # shellcheck disable=SC2086
-build_go "$WORK/bin" $BUNDLE_BINARIES $BUNDLE_IMAGE_BINARIES metalstore-cluster-dns
+build_go "$WORK/bin" $BUNDLE_BINARIES $BUNDLE_IMAGE_BINARIES metalstore-cluster-dns metalstore-probe
 log "pause (static C, from the tree's build/pause)"
 PAUSE_VERSION="$(sed -n 's/^TAG = //p' "$KTREE/build/pause/Makefile" | head -1)"
 gcc -Os -Wall -Werror -static -DVERSION="v$PAUSE_VERSION-metalstore" -o "$WORK/bin/pause" \

@@ -115,6 +115,8 @@ def main():
     dns_v = os.environ["BUNDLE_DNS_VERSION"]
     layer = base_layer()
     layer.file("metalstore-cluster-dns", f"{WORK}/metalstore-cluster-dns", 0o755)
+    # A test client (lookup/get/write/cat): the bundle has no image with a shell for in-pod checks.
+    layer.file("metalstore-probe", f"{WORK}/metalstore-probe", 0o755)
     image("cluster-dns", "cluster-dns", f"{os.environ['BUNDLE_DNS_IMAGE']}:{dns_v}", dns_v, layer,
           "bundle/dns-standin (test/offline stand-in for CoreDNS)", entrypoint=["/metalstore-cluster-dns"],
           labels={"org.opencontainers.image.description": "TEST/OFFLINE stand-in for CoreDNS, not CoreDNS"})
