@@ -9,7 +9,8 @@ if [ "${1:-}" = --venv ]; then venv="$2"; shift 2; fi
 use_venv "$venv"
 pyver="$(python -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
 tag="$(basename "$venv")"
-tree="$BUILD/ansible-test-$tag/ansible_collections"
+# Outside the checkout: ansible-test walks up from the copy and would find this repo's .git.
+tree="${XDG_CACHE_HOME:-$HOME/.cache}/metalstore/ansible-test/$(printf %s "$ROOT" | sha256sum | cut -c1-12)-$tag/ansible_collections"
 dest="$tree/metalstore/platform"
 mkdir -p "$dest"
 for dep in "$COLLECTIONS"/ansible_collections/*/*; do

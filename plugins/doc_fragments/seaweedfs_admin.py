@@ -11,7 +11,7 @@ class ModuleDocFragment:
 options:
   seaweedfs_master:
     description:
-      - C(host:port) of the SeaweedFS master, used for settings that SeaweedFS exposes only through its
+      - C(host:port) of the SeaweedFS master (C(host:port.grpcport) when its gRPC port is not port+10000), used for settings that SeaweedFS exposes only through its
         admin shell (C(weed shell)), not through S3. Required only when such an option is set.
       - Falls back to E(METALSTORE_SEAWEEDFS_MASTER).
     type: str

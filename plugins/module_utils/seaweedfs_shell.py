@@ -22,7 +22,8 @@ SEAWEEDFS_ADMIN_SPEC = dict(
     seaweedfs_timeout=dict(type="int", default=30),
 )
 
-_MASTER_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}$")
+# host:port, or host:port.grpcport when the gRPC port is not port+10000 (SeaweedFS's own syntax).
+_MASTER_RE = re.compile(r"^[A-Za-z0-9.\-\[\]:]+:\d{1,5}(\.\d{1,5})?$")
 
 
 def find_weed(explicit=None):
@@ -39,7 +40,7 @@ def find_weed(explicit=None):
 class WeedShell:
     def __init__(self, master, weed_path=None, timeout=30):
         if not master or not _MASTER_RE.match(master):
-            raise ValidationError(f"seaweedfs_master must be host:port, got {master!r}")
+            raise ValidationError(f"seaweedfs_master must be host:port or host:port.grpcport, got {master!r}")
         self.master = master
         self.weed_path = weed_path
         self.timeout = timeout

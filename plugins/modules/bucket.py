@@ -406,13 +406,17 @@ def ensure_present(module, client, facets, name):
             raise translate(exc, "CreateBucket", name) from exc
     try:
         apply(client, name, steps)
-    except NotSupported as exc:
-        raise S3ModuleError(f"{exc} You asked for this setting; remove it or use a server that implements it."
-                            + (" The bucket was created; the remaining settings were not applied." if created else ""))
     except S3ModuleError as exc:
+        hint = " You asked for this setting; remove it or use a server that implements it." \
+            if isinstance(exc, NotSupported) else ""
         if created:
-            raise S3ModuleError(f"{exc} (the bucket was created; the remaining settings were not applied)")
-        raise
+            # The bucket is new and still empty: remove it so a rejected setting leaves nothing behind.
+            try:
+                client.delete_bucket(Bucket=name)
+                hint += " The bucket this task had just created was removed again."
+            except Exception:  # keep the original error; say what is left
+                hint += " The bucket was created, but the remaining settings were not applied."
+        raise type(exc)(f"{exc}{hint}", exc.code, exc.operation) from exc
     return result
 
 

@@ -19,7 +19,8 @@ def normalize_cors_rule(rule):
         values = rule.get(key) or []
         if values:
             out[key] = sorted(set(str(v) for v in values))
-    if rule.get("MaxAgeSeconds") is not None:
+    # Servers report an unset max age as 0 (SeaweedFS): both mean "no caching hint".
+    if rule.get("MaxAgeSeconds"):
         out["MaxAgeSeconds"] = int(rule["MaxAgeSeconds"])
     if rule.get("ID"):
         out["ID"] = rule["ID"]

