@@ -49,12 +49,15 @@ def build_parser() -> argparse.ArgumentParser:
     _plan_args(sub.add_parser("up", help="bring the lab up (no-op when already up)"))
     _lab_args(sub.add_parser("down", help="remove everything the lab created and list it"))
     _lab_args(sub.add_parser("status", help="show nodes, addresses, systemd state, disks"))
-    _lab_args(sub.add_parser("net-up", help="(molecule) network with a free /24; prints JSON"))
+    pn = sub.add_parser("net-up", help="(molecule) network with a free /24 and COUNT node addresses; prints JSON")
+    _lab_args(pn)
+    pn.add_argument("--count", type=int, default=0)
     pd = sub.add_parser("disk", help="(molecule) attach a loop-device data disk; prints the host device")
     _lab_args(pd)
     pd.add_argument("--node", required=True)
     pd.add_argument("--device", required=True, help="name inside the node, e.g. vdb")
     pd.add_argument("--size", default="2G")
+    pd.add_argument("--container", help="also create /dev/DEVICE in this (running) container")
     pw = sub.add_parser("wait", help="(molecule) wait for systemd to finish booting in containers")
     pw.add_argument("containers", nargs="+")
     return p
@@ -87,9 +90,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "status":
             return nodes.status(args.name)
         elif args.cmd == "net-up":
-            print(json.dumps(nodes.net_up(plan.check_name(args.name))))
+            print(json.dumps(nodes.net_up(plan.check_name(args.name), args.count)))
         elif args.cmd == "disk":
-            print(disks.attach(plan.check_name(args.name), args.node, args.device, args.size))
+            loop = disks.attach(plan.check_name(args.name), args.node, args.device, args.size)
+            if args.container:
+                disks.expose(args.container, loop, args.device)
+            print(loop)
         elif args.cmd == "wait":
             nodes.wait_systemd(args.containers)
     except (LabError, ValueError) as exc:

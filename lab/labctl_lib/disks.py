@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from .util import lab_home, run
@@ -21,6 +22,18 @@ def attach(lab: str, node: str, device: str, size: str) -> str:
     if not path.exists():
         run(["truncate", "-s", size, str(path)])
     return run(["losetup", "--find", "--show", str(path)]).stdout.strip()
+
+
+def expose(container: str, loop: str, device: str) -> None:
+    """Create /dev/DEVICE in the node for the host's LOOP. podman 4.3 ignores --device on privileged
+    containers, and the node's /dev is rebuilt on every start, so this runs after each (re)start."""
+    from . import podman as pm  # late import: podman.py imports nothing from here, keep it that way
+
+    st = os.stat(loop)
+    major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+    pm.podman("exec", container, "sh", "-c",
+              f'[ -b /dev/{device} ] && [ "$(stat -c %t:%T /dev/{device})" = "{major:x}:{minor:x}" ] || '
+              f"{{ rm -f /dev/{device}; mknod -m 0660 /dev/{device} b {major} {minor}; chgrp disk /dev/{device}; }}")
 
 
 def loops_of(path: Path) -> list[str]:

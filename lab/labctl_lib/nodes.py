@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import disks, hostnet, image, inventory
 from . import podman as pm
-from .plan import Plan, check_collisions, make_plan, parse_subnet, pick_free_subnet
+from .plan import FIRST_HOST, Plan, check_collisions, make_plan, parse_subnet, pick_free_subnet
 from .util import LabError, Timer, lab_home, locked, log, run
 
 LABEL = "metalstore.lab"
@@ -99,9 +99,6 @@ def run_node(plan: Plan, node, ref: str) -> None:
     for other in plan.nodes:
         if other.name != node.name:
             args += ["--add-host", f"{other.name}:{other.ip}"]
-    for dev in node.disks:
-        loop = disks.attach(plan.lab, node.name, dev, plan.disk_size)
-        args += ["--device", f"{loop}:/dev/{dev}"]
     vol = f"{node.name}-containerd"
     if pm.podman("volume", "exists", vol, check=False).returncode != 0:
         pm.podman("volume", "create", "--label", f"{LABEL}={plan.lab}", vol)
@@ -134,6 +131,9 @@ def up(plan: Plan) -> None:
             pm.podman("start", node.name)
         else:
             run_node(plan, node, ref)
+    for node in plan.nodes:
+        for dev in node.disks:
+            disks.expose(node.name, disks.attach(plan.lab, node.name, dev, plan.disk_size), dev)
     names = [n.name for n in plan.nodes]
     wait_systemd(names)
     pub = key.with_suffix(".pub").read_text(encoding="utf-8")
@@ -205,7 +205,7 @@ def status(lab: str) -> int:
     return 0
 
 
-def net_up(lab: str) -> dict:
+def net_up(lab: str, count: int = 0) -> dict:
     """A lab network with an automatically chosen free /24 (molecule scenarios); returns its facts."""
     pm.ensure_prereqs()
     ref = image.ensure_image()
@@ -219,7 +219,8 @@ def net_up(lab: str) -> dict:
         net = ipaddress.ip_network(subnet)
         gateway = str(net.network_address + 1)
         create_network(lab, f"{lab}-net", subnet, gateway)
-    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "label": f"{LABEL}={lab}"}
+    ips = [str(net.network_address + FIRST_HOST + i) for i in range(count)]
+    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "ips": ips}
 
 
 def plan_from_args(lab: str, nodes: int, subnet: str, disks_per_node: int, disk_size: str) -> Plan:
