@@ -1,12 +1,13 @@
 """podman with the lab's own, isolated configuration and storage; the host's defaults stay untouched."""
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
 from pathlib import Path
 
-from .util import LabError, lab_home, log, run
+from .util import DEFAULT_HOME, LabError, lab_home, log, run
 
 # Debian 12 packages the lab needs on the host. runc: crun fails on this kind of hybrid-cgroup host.
 HOST_PACKAGES = ["podman", "netavark", "aardvark-dns", "runc", "debootstrap", "iptables", "iproute2", "openssh-client"]
@@ -26,7 +27,7 @@ runtime = "runc"
 cgroup_manager = "cgroupfs"
 events_logger = "file"
 events_logfile_path = "{home}/events.log"
-tmp_dir = "/run/metalstore-lab/libpod"
+tmp_dir = "{run}/libpod"
 
 [network]
 network_backend = "netavark"
@@ -38,7 +39,7 @@ STORAGE_CONF = """\
 [storage]
 driver = "overlay"
 graphroot = "{home}/storage"
-runroot = "/run/metalstore-lab/storage"
+runroot = "{run}/storage"
 """
 
 
@@ -48,6 +49,14 @@ def env() -> dict:
     e["CONTAINERS_CONF"] = str(home / "containers.conf")
     e["CONTAINERS_STORAGE_CONF"] = str(home / "storage.conf")
     return e
+
+
+def run_dir() -> str:
+    """Runtime state of the lab's podman; one per METALSTORE_LAB_HOME so separate homes never share it."""
+    home = lab_home()
+    if home == DEFAULT_HOME:
+        return "/run/metalstore-lab"
+    return "/run/metalstore-lab-" + hashlib.sha256(str(home).encode()).hexdigest()[:8]
 
 
 def missing_commands() -> list[str]:
@@ -69,7 +78,7 @@ def ensure_prereqs() -> None:
     (home / "networks").mkdir(parents=True, exist_ok=True)
     for name, text in (("containers.conf", CONTAINERS_CONF), ("storage.conf", STORAGE_CONF)):
         path = home / name
-        content = text.format(home=home)
+        content = text.format(home=home, run=run_dir())
         if not path.exists() or path.read_text(encoding="utf-8") != content:
             path.write_text(content, encoding="utf-8")
 

@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
+DEFAULT_HOME = Path("/var/lib/metalstore-lab")
 
 
 class LabError(Exception):
@@ -50,9 +51,9 @@ class Timer:
 
 def lab_home() -> Path:
     """Machine-level state: podman config and storage, loop-disk files. Survives fresh clones."""
-    return Path(os.environ.get("METALSTORE_LAB_HOME", "/var/lib/metalstore-lab"))
+    return Path(os.environ.get("METALSTORE_LAB_HOME") or DEFAULT_HOME)
 
 
 def cache_dir() -> Path:
     """Machine-level cache of built node-image tarballs, keyed by recipe hash."""
-    return Path(os.environ.get("METALSTORE_CACHE", "/var/cache/metalstore"))
+    return Path(os.environ.get("METALSTORE_CACHE") or "/var/cache/metalstore")
