@@ -177,6 +177,8 @@ def down(lab: str) -> list[str]:
             f.unlink()
         state.rmdir()
         removed.append(f"lab key and state {state}")
+        if not any(state.parent.iterdir()):
+            state.parent.rmdir()
     return removed
 
 
