@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # -*- coding: utf-8 -*-
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
@@ -7,8 +6,8 @@
 Loopback only, every port chosen free, telemetry off, unsafe defaults (auto-create, delete non-empty)
 off, identities: an admin key and a read-only key.
 
-  seaweedfs_server.py start DIR [--config OUT.yml]   prints the endpoint; writes ansible-test's config
-  seaweedfs_server.py stop DIR
+  python tests/seaweedfs_server.py start DIR [--config OUT.yml]   prints the endpoint; writes ansible-test's config
+  python tests/seaweedfs_server.py stop DIR
 """
 
 from __future__ import annotations
@@ -31,7 +30,7 @@ READONLY = ("MSREADONLYKEY0000001", "ms-readonly-secret-for-tests-only-01")
 
 def free_ports(n):
     socks, ports = [], []
-    for _ in range(n):
+    for dummy in range(n):
         s = socket.socket()
         s.bind(("127.0.0.1", 0))
         socks.append(s)
@@ -111,7 +110,7 @@ def stop(workdir):
         return
     try:
         os.killpg(pid, signal.SIGTERM)
-        for _ in range(50):
+        for dummy in range(50):
             os.kill(pid, 0)
             time.sleep(0.1)
         os.killpg(pid, signal.SIGKILL)

@@ -11,8 +11,9 @@ class ModuleDocFragment:
 options:
   seaweedfs_master:
     description:
-      - C(host:port) of the SeaweedFS master (C(host:port.grpcport) when its gRPC port is not port+10000), used for settings that SeaweedFS exposes only through its
-        admin shell (C(weed shell)), not through S3. Required only when such an option is set.
+      - C(host:port) of the SeaweedFS master (C(host:port.grpcport) when its gRPC port is not port+10000),
+        used for settings that SeaweedFS exposes only through its admin shell (C(weed shell)), not through S3.
+      - Required only when such an option is set.
       - Falls back to E(METALSTORE_SEAWEEDFS_MASTER).
     type: str
   seaweedfs_weed_path:

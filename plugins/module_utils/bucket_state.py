@@ -81,12 +81,12 @@ def read_facets(client, bucket, facets, workers=8):
     else:
         with ThreadPoolExecutor(max_workers=min(workers, len(facets))) as pool:
             results = list(pool.map(one, facets))
-    if any(isinstance(err, BucketNotFound) for _, _, err in results):
+    errors = [r[2] for r in results if r[2] is not None]
+    if any(isinstance(err, BucketNotFound) for err in errors):
         return None
-    for _, _, err in results:
-        if err is not None:
-            raise err
-    return {name: value for name, value, _ in results}
+    if errors:
+        raise errors[0]
+    return {r[0]: r[1] for r in results}
 
 
 def plan(facets, params, current):

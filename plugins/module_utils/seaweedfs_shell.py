@@ -51,8 +51,10 @@ class WeedShell:
         weed = find_weed(self.weed_path)
         self.sessions += 1
         try:
-            proc = subprocess.run([weed, "shell", f"-master={self.master}"], input="\n".join(commands) + "\n",
-                                  capture_output=True, text=True, timeout=self.timeout, check=False)
+            # Not module.run_command: it has no timeout, and weed shell hangs on an unreachable master.
+            proc = subprocess.run(  # pylint: disable=ansible-bad-function
+                [weed, "shell", f"-master={self.master}"], input="\n".join(commands) + "\n",
+                capture_output=True, text=True, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise AdminShellError(f"weed shell did not answer within {self.timeout}s: is the SeaweedFS master "
                                   f"{self.master} reachable?") from exc

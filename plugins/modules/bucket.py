@@ -16,19 +16,20 @@ description:
   - Never calls APIs that some engines implement destructively (replication, website, notification,
     logging), because SeaweedFS turns some of them into bucket creation or deletion.
 author:
-  - MetalStore engineers
+  - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
   - metalstore.platform.s3
   - metalstore.platform.seaweedfs_admin
 attributes:
   check_mode:
     support: full
-    description: Nothing is written; RV(changed) and RV(bucket) predict the result.
+    description: Nothing is written; C(changed) and RV(bucket) predict the result.
   diff_mode:
     support: full
     description: Shows before and after of exactly the settings this task manages.
   action_group:
     support: full
+    membership: [metalstore.platform.s3]
     description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
 options:
   name:
@@ -387,14 +388,14 @@ def ensure_present(module, client, facets, name):
                 current["versioning"] = "enabled"
     steps = plan(managed, params, current)  # may raise ValidationError: still nothing written
     changed_facets = [f.name for f, before, after in steps if before != after]
-    after = {f.name: a for f, _, a in steps}
+    after = {step[0].name: step[2] for step in steps}
     result = dict(changed=created or bool(changed_facets),
                   changed_facets=(["exists"] if created else []) + changed_facets,
                   bucket=dict(name=name, exists=True, **after))
     if module._diff:
         before = {"exists": not created}
         if not created:
-            before.update({f.name: b for f, b, _ in steps})
+            before.update({step[0].name: step[1] for step in steps})
         result["diff"] = {"before": before, "after": dict(exists=True, **after)}
     if module.check_mode:
         return result

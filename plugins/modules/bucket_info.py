@@ -14,7 +14,7 @@ description:
     chosen settings of each (the same settings M(metalstore.platform.bucket) manages). Read-only.
   - A setting the server does not implement (HTTP 501) is skipped with a warning.
 author:
-  - MetalStore engineers
+  - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
   - metalstore.platform.s3
   - metalstore.platform.seaweedfs_admin
@@ -27,6 +27,7 @@ attributes:
     description: Nothing changes, so there is no diff.
   action_group:
     support: full
+    membership: [metalstore.platform.s3]
     description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
 options:
   name:

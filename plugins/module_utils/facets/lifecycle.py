@@ -34,7 +34,7 @@ def validate_lifecycle_rules(rules):
         seen.add(r["id"])
         actions = ("expiration_days", "noncurrent_version_expiration_days",
                    "abort_incomplete_multipart_upload_days", "transitions")
-        if not any(r.get(a) for a in actions):
+        if not any(r.get(a) is not None and r.get(a) != [] for a in actions):
             raise ValidationError(f"{where}: a rule needs at least one action: {', '.join(actions)}")
         for a in actions[:3]:
             if r.get(a) is not None and r[a] < 1:

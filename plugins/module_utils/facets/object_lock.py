@@ -55,7 +55,7 @@ class ObjectLock(Facet):
         conf = {"ObjectLockEnabled": "Enabled"}
         ret = desired.get("default_retention")
         if ret:
-            conf["Rule"] = {"DefaultRetention": {"Mode": ret["mode"], **({"Days": ret["days"]} if "days" in ret
-                                                                        else {"Years": ret["years"]})}}
+            period = {"Days": ret["days"]} if "days" in ret else {"Years": ret["years"]}
+            conf["Rule"] = {"DefaultRetention": dict(Mode=ret["mode"], **period)}
         self.call(client.put_object_lock_configuration, "PutObjectLockConfiguration", bucket,
                   ObjectLockConfiguration=conf)
