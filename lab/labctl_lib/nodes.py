@@ -9,7 +9,7 @@ from pathlib import Path
 from . import disks, hostnet, image, inventory
 from . import podman as pm
 from .plan import FIRST_HOST, Plan, check_collisions, make_plan, parse_subnet, pick_free_subnet
-from .util import LabError, Timer, lab_home, locked, log, run
+from .util import REPO, LabError, Timer, lab_home, locked, log, run
 
 LABEL = "metalstore.lab"
 SSH_OPTS = ["-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
@@ -120,6 +120,9 @@ def up(plan: Plan) -> None:
     if running == wanted:
         path = inventory.write(plan, key)
         log(f"lab {plan.lab!r} is already up ({len(wanted)} nodes, {plan.subnet}); nothing to do. Inventory: {path}")
+        if any(c.get("Image") != image.image_ref() for c in existing.values()):
+            log("note: the node image recipe changed since these nodes were created; "
+                "`make lab-down lab-up` re-creates them from the new image")
         return
     ref = image.ensure_image()
     with locked(lab_home() / "network.lock"):
@@ -150,8 +153,9 @@ def up(plan: Plan) -> None:
 def down(lab: str) -> list[str]:
     """Remove everything the lab created; return what was removed."""
     removed: list[str] = []
+    names_seen: list[str] = []
     if pm.available():
-        names = [c["Names"][0] for c in pm.ps(lab)]
+        names = names_seen = [c["Names"][0] for c in pm.ps(lab)]
         if names:
             pm.podman("rm", "-f", "-t", "5", *names)
             removed += [f"container {n}" for n in names]
@@ -167,6 +171,9 @@ def down(lab: str) -> list[str]:
         removed += hostnet.remove_fence(lab)
         removed += hostnet.remove_netavark_leftovers()
     removed += hostnet.restore_ip_forward()
+    # ansible.cfg caches facts under .build/facts: stale facts of a previous lab with the same names mislead.
+    for name in names_seen:
+        (REPO / ".build" / "facts" / name).unlink(missing_ok=True)
     inv = inventory.inventory_path(lab)
     if inv.exists():
         inv.unlink()

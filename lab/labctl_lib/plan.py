@@ -98,13 +98,12 @@ def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str 
     if nodes > capacity(net):
         raise ValueError(f"{nodes} nodes do not fit in {net}: it holds at most {capacity(net)} "
                          f"(node addresses start at .{FIRST_HOST}); use a larger LAB_SUBNET or fewer LAB_NODES")
-    hosts = list(net.hosts())
     plan_nodes = [
         Node(name=f"{lab}-node{i + 1}", ip=str(net.network_address + FIRST_HOST + i),
              groups=groups_for(i, nodes), disks=DISK_DEVICES[:disks])
         for i in range(nodes)
     ]
-    return Plan(lab=lab, subnet=str(net), gateway=str(hosts[0]), network=f"{lab}-net", nodes=plan_nodes,
+    return Plan(lab=lab, subnet=str(net), gateway=str(net.network_address + 1), network=f"{lab}-net", nodes=plan_nodes,
                 disk_size=disk_size)
 
 
