@@ -31,7 +31,6 @@ use_venv() {
   . "$venv/bin/activate"
   export ANSIBLE_CONFIG="$ROOT/ansible.cfg"
   export ANSIBLE_COLLECTIONS_PATH="$COLLECTIONS"
-  export ANSIBLE_COLLECTIONS_PATHS="$COLLECTIONS"
   export ANSIBLE_ROLES_PATH="$ROOT/roles"
   export ANSIBLE_LOCAL_TEMP="$BUILD/tmp"
   export ANSIBLE_HOME="$BUILD/ansible-home"

@@ -8,7 +8,8 @@ from __future__ import annotations
 import os
 
 try:
-    import boto3
+    # botocore alone: boto3's resource layer and s3transfer add ~150 ms to every module start.
+    import botocore.session
     from botocore.config import Config
     HAS_BOTO3 = True
     BOTO3_IMPORT_ERROR = None
@@ -69,13 +70,11 @@ def s3_client(params, on_call=None):
         user_agent_extra="metalstore.platform",
     )
     verify = params.get("ca_bundle") or params.get("validate_certs", True)
-    session = boto3.session.Session(
-        aws_access_key_id=params.get("access_key"),
-        aws_secret_access_key=params.get("secret_key"),
-        aws_session_token=params.get("session_token"),
-        region_name=params.get("region") or "us-east-1",
-    )
-    client = session.client("s3", endpoint_url=params.get("endpoint_url") or None, verify=verify, config=config)
+    session = botocore.session.get_session()
+    client = session.create_client(
+        "s3", region_name=params.get("region") or "us-east-1", endpoint_url=params.get("endpoint_url") or None,
+        verify=verify, config=config, aws_access_key_id=params.get("access_key"),
+        aws_secret_access_key=params.get("secret_key"), aws_session_token=params.get("session_token"))
     client.meta.events.register("before-call.s3", _refuse_forbidden)
     if on_call is not None:
         client.meta.events.register("before-send.s3", lambda request, **kw: on_call(request))
