@@ -112,7 +112,7 @@ def ip_in_networks(address, networks):
     """True when address (optionally with /prefix) lies in at least one of the networks."""
     _require_netaddr()
     try:
-        ip = netaddr.IPAddress(str(address).split("/")[0])
+        ip = netaddr.IPAddress(str(address).split("/", 1)[0])
     except (netaddr.AddrFormatError, ValueError, TypeError):
         return False
     for cidr in _as_list(networks):
@@ -144,7 +144,7 @@ def oci_reference(ref):
     if not match:
         raise AnsibleFilterError("'%s' is not an image reference" % (ref,))
     name, tag, digest = match.group("name"), match.group("tag"), match.group("digest")
-    first, _, rest = name.partition("/")
+    first, dummy, rest = name.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost"):
         registry, repository = first, rest
     else:
@@ -200,7 +200,7 @@ def preflight_host_problems(data, config):
 
     # Operating system.
     distro, version = data.get("distribution", "?"), str(data.get("distribution_version", "?"))
-    major = str(data.get("distribution_major_version", version.split(".")[0]))
+    major = str(data.get("distribution_major_version", version.split(".", 1)[0]))
     supported = config.get("supported_os") or []
     if supported and not any(distro == s.get("distribution") and major in [str(v) for v in _as_list(s.get("versions"))]
                              for s in supported):
@@ -230,8 +230,8 @@ def preflight_host_problems(data, config):
             problems.append("[disk] %s: no data gathered" % path)
             continue
         if int(state.get("avail_mb", 0)) < need:
-            problems.append("[disk] %s (on %s): %s free, needs %s" % (path, state.get("measured", path),
-                                                                        _size(int(state["avail_mb"])), _size(need)))
+            problems.append("[disk] %s (on %s): %s free, needs %s" % (
+                path, state.get("measured", path), _size(int(state["avail_mb"])), _size(need)))
         if item.get("forbid_overlay") and state.get("fstype") == "overlay":
             problems.append("[disk] %s is on overlayfs (%s): it needs a real filesystem or volume" % (
                 path, state.get("measured", path)))
@@ -295,7 +295,7 @@ def preflight_host_problems(data, config):
         elif not ip_in_networks(node_ip, networks):
             problems.append("[network] node IP %s is outside the declared node networks (%s)" % (
                 node_ip, ", ".join(str(n) for n in networks)))
-        elif data.get("addresses") is not None and str(node_ip).split("/")[0] not in data.get("addresses"):
+        elif data.get("addresses") is not None and str(node_ip).split("/", 1)[0] not in data.get("addresses"):
             problems.append("[network] node IP %s is not configured on any interface of the host" % node_ip)
 
     # Ports: free, or held by the process that is supposed to hold them (our own services on a re-run).
@@ -371,8 +371,8 @@ def preflight_report(results, title="Preflight"):
         lines.extend("  FAIL %s" % p for p in problems)
         lines.extend("  warn %s" % w for w in warnings)
     if n_problems:
-        head = "%s: %d problem(s) on %d of %d host(s); nothing was changed." % (title, n_problems, failing,
-                                                                               len(results or {}))
+        head = "%s: %d problem(s) on %d of %d host(s); nothing was changed." % (
+            title, n_problems, failing, len(results or {}))
     else:
         head = "%s: all checks passed on %d host(s)." % (title, len(results or {}))
     return "\n".join([head] + lines)

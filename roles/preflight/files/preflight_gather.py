@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Read-only state gathering for the metalstore.platform.preflight role.
 
 Usage: preflight_gather.py <base64 JSON request>. Prints one JSON document on stdout and changes nothing on the host.
@@ -36,7 +35,7 @@ def mountinfo():
     """[(major:minor, mount point, fstype, source)] from /proc/self/mountinfo."""
     mounts = []
     for line in read("/proc/self/mountinfo").splitlines():
-        left, _, right = line.partition(" - ")
+        left, dummy, right = line.partition(" - ")
         fields, rfields = left.split(), right.split()
         if len(fields) < 5 or len(rfields) < 2:
             continue
@@ -57,7 +56,7 @@ def path_state(path, mounts):
     vfs = os.statvfs(measured)
     real = os.path.realpath(measured)
     fstype, best = "", -1
-    for _, target, fst, _ in mounts:
+    for dummy, target, fst, dummy2 in mounts:
         if (real == target or real.startswith(target.rstrip("/") + "/")) and len(target) > best:
             fstype, best = fst, len(target)
     return {"measured": measured, "avail_mb": vfs.f_bavail * vfs.f_frsize // 1048576, "fstype": fstype}
@@ -79,7 +78,7 @@ def disk_state(device, mounts):
         state["probe_error"] = (err.strip() or "blkid exited with %d" % rc).splitlines()[0]
     if rc == 0:
         for line in out.splitlines():
-            key, _, value = line.partition("=")
+            key, dummy, value = line.partition("=")
             if key in ("TYPE", "PTTYPE", "LABEL", "UUID", "PART_ENTRY_TYPE"):
                 state["signatures"][key] = value
     # The disk itself and its partitions, by major:minor (works without udev and inside containers).
@@ -93,7 +92,7 @@ def disk_state(device, mounts):
                     state["signatures"]["PTTYPE"] = "unknown"
     except OSError:
         pass
-    state["mounted_at"] = sorted({target for devid, target, _, _ in mounts if devid in ids})
+    state["mounted_at"] = sorted({m[1] for m in mounts if m[0] in ids})
     return state
 
 
@@ -151,11 +150,11 @@ def listening_sockets():
 
 
 def time_state():
-    rc, out, _ = run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
+    rc, out, dummy = run(["timedatectl", "show", "-p", "NTPSynchronized", "--value"])
     if rc == 0 and out.strip() in ("yes", "no"):
         if out.strip() == "yes":
             return True, "timedatectl"
-    rc, out, _ = run(["chronyc", "-n", "tracking"])
+    rc, out, dummy = run(["chronyc", "-n", "tracking"])
     if rc == 0:
         for line in out.splitlines():
             if line.startswith("Leap status"):
@@ -165,7 +164,7 @@ def time_state():
 
 
 def addresses():
-    rc, out, _ = run(["ip", "-j", "addr", "show"])
+    rc, out, dummy = run(["ip", "-j", "addr", "show"])
     if rc != 0:
         return None
     found = []
@@ -177,7 +176,7 @@ def addresses():
 def routes():
     found = []
     for family in ("-4", "-6"):
-        rc, out, _ = run(["ip", "-j", family, "route", "show"])
+        rc, out, dummy = run(["ip", "-j", family, "route", "show"])
         if rc == 0 and out.strip():
             found.extend({"dst": r.get("dst"), "dev": r.get("dev", "")} for r in json.loads(out))
     return found
