@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Bundle manifest tool: the one implementation of the bundle format (docs/bundle.md).
 
   bundlectl.py manifest DIR --builder B --kubernetes-version V [--image-repository R] [--source S]
@@ -187,7 +186,7 @@ def verify_dir(root, quiet=False):
                     raise BundleError(f"artifact {a['name']}: {key} {info[key]} != manifest {a[key]}")
         if not quiet:
             print(f"  ok  {a['sha256'][:16]}  {a['path']}", file=sys.stderr)
-    for dirpath, _, files in os.walk(root):
+    for dirpath, _dirs, files in os.walk(root):
         for fn in files:
             rel = os.path.normpath(os.path.relpath(os.path.join(dirpath, fn), root))
             if rel not in listed and rel not in CONTROL_FILES:

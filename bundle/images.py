@@ -23,7 +23,7 @@ def libs_of(*paths):
     """Shared libraries (resolved paths) and the loader needed by dynamically linked executables."""
     found = set()
     for p in paths:
-        out = subprocess.run(["ldd", p], capture_output=True, text=True).stdout
+        out = subprocess.run(["ldd", p], capture_output=True, text=True, check=False).stdout
         for line in out.splitlines():
             parts = line.split()
             if "=>" in parts and len(parts) > parts.index("=>") + 1 and parts[parts.index("=>") + 1].startswith("/"):

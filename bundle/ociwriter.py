@@ -24,7 +24,7 @@ def _epoch():
 
 def split_ref(ref):
     """'registry.k8s.io/pause:3.4' -> ('registry.k8s.io/pause', '3.4')."""
-    name, _, tag = ref.rpartition(":")
+    name, _sep, tag = ref.rpartition(":")
     if not name or "/" in tag:
         raise ValueError(f"image reference needs a tag: {ref}")
     return name, tag
@@ -101,7 +101,7 @@ def _json(obj):
 
 def write_oci_archive(out, ref, layer, entrypoint=None, cmd=None, env=None, workdir="/", labels=None):
     """Write `layer` as image `ref` to the OCI archive `out`. Returns manifest and config digests."""
-    _, tag = split_ref(ref)
+    tag = split_ref(ref)[1]
     mtime = _epoch()
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mtime))
     raw = layer.tar_bytes()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from . import disks, hostnet, image, inventory
 from . import podman as pm
-from .plan import FIRST_HOST, Plan, check_collisions, make_plan, parse_subnet, pick_free_subnet
+from .plan import DEFAULT_CGROUPNS, FIRST_HOST, Plan, check_collisions, make_plan, parse_subnet, pick_free_subnet
 from .util import REPO, LabError, Timer, lab_home, locked, log, run
 
 LABEL = "metalstore.lab"
@@ -28,12 +28,15 @@ def check_host(plan: Plan) -> None:
     if own and plan.subnet not in own:
         raise LabError(f"lab {plan.lab!r} already exists with subnet {', '.join(sorted(own))}; "
                        f"run `make lab-down LAB_NAME={plan.lab}` before changing LAB_SUBNET")
-    taken = hostnet.host_networks()
+    # Other labs' networks first: "podman network other-net" says more than the route of its bridge.
+    taken: dict[str, str] = {}
     if pm.available():
         for n in pm.networks():
             if (n.get("labels") or {}).get(LABEL) != plan.lab:
                 for s in n.get("subnets") or []:
                     taken.setdefault(s["subnet"], f"podman network {n['name']}")
+    for cidr, origin in hostnet.host_networks().items():
+        taken.setdefault(cidr, origin)
     try:
         check_collisions(parse_subnet(plan.subnet), taken, own)
     except ValueError as exc:
@@ -93,7 +96,7 @@ def wait_ssh(ip: str, key: Path, timeout: float = 30) -> None:
 def run_node(plan: Plan, node, ref: str) -> None:
     args = ["run", "-d", "--name", node.name, "--hostname", node.name, "--label", f"{LABEL}={plan.lab}",
             "--network", plan.network, "--ip", node.ip, "--dns", "none",
-            "--systemd", "always", "--privileged", "--pull", "never",
+            "--systemd", "always", "--privileged", "--pull", "never", "--cgroupns", plan.cgroupns,
             # containerd's snapshots cannot live on overlayfs (the container's root): give it a real directory.
             "--volume", f"{node.name}-containerd:/var/lib/containerd"]
     for other in plan.nodes:
@@ -123,6 +126,10 @@ def up(plan: Plan) -> None:
         if any(c.get("Image") != image.image_ref() for c in existing.values()):
             log("note: the node image recipe changed since these nodes were created; "
                 "`make lab-down lab-up` re-creates them from the new image")
+        modes = set(pm.podman("inspect", *sorted(wanted), "--format", "{{.HostConfig.CgroupMode}}").stdout.split())
+        if modes != {plan.cgroupns}:
+            log(f"note: these nodes run with cgroup namespace {'/'.join(sorted(modes))}, not {plan.cgroupns}; "
+                f"`make lab-down lab-up` re-creates them")
         return
     ref = image.ensure_image()
     with locked(lab_home() / "network.lock"):
@@ -214,7 +221,7 @@ def status(lab: str) -> int:
     return 0
 
 
-def net_up(lab: str, count: int = 0) -> dict:
+def net_up(lab: str, count: int = 0, cgroupns: str = DEFAULT_CGROUPNS) -> dict:
     """A lab network with an automatically chosen free /24 (molecule scenarios); returns its facts."""
     pm.ensure_prereqs()
     ref = image.ensure_image()
@@ -229,12 +236,14 @@ def net_up(lab: str, count: int = 0) -> dict:
         gateway = str(net.network_address + 1)
         create_network(lab, f"{lab}-net", subnet, gateway)
     ips = [str(net.network_address + FIRST_HOST + i) for i in range(count)]
-    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "ips": ips}
+    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "ips": ips,
+            "cgroupns": cgroupns}
 
 
-def plan_from_args(lab: str, nodes: int, subnet: str, disks_per_node: int, disk_size: str) -> Plan:
+def plan_from_args(lab: str, nodes: int, subnet: str, disks_per_node: int, disk_size: str,
+                   cgroupns: str = DEFAULT_CGROUPNS) -> Plan:
     try:
-        return make_plan(lab, nodes, subnet, disks_per_node, disk_size)
+        return make_plan(lab, nodes, subnet, disks_per_node, disk_size, cgroupns)
     except ValueError as exc:
         raise LabError(str(exc)) from None
 

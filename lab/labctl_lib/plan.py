@@ -16,6 +16,12 @@ AUTO_POOL = "10.214.0.0/16"
 FIRST_HOST = 11  # node1 = .11, node2 = .12, ...; .1 is the gateway (the host side of the bridge)
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
 DISK_DEVICES = ["vdb", "vdc", "vdd", "vde", "vdf", "vdg", "vdh", "vdi"]
+# Cgroup namespace of the nodes. "private": a node sees its own cgroup as the root, like a real host; runc inside
+# a node (containerd, kubelet) needs that on this hybrid cgroup v1/v2 host, otherwise it resolves the pod
+# containers' cgroup paths against the host's hierarchy and every container but the sandbox fails.
+# "host" is podman's default on cgroup v1 and is kept as an option for comparison.
+CGROUPNS_MODES = ("private", "host")
+DEFAULT_CGROUPNS = "private"
 
 
 @dataclass
@@ -34,6 +40,7 @@ class Plan:
     network: str
     nodes: list[Node]
     disk_size: str
+    cgroupns: str = DEFAULT_CGROUPNS
 
 
 def check_name(name: str) -> str:
@@ -86,8 +93,16 @@ def groups_for(index: int, count: int) -> list[str]:
     return ["bootstrap", "control_plane"] if index == 0 else ["workers", "storage"]
 
 
-def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str = "2G") -> Plan:
+def check_cgroupns(mode: str) -> str:
+    if mode not in CGROUPNS_MODES:
+        raise ValueError(f"invalid cgroup namespace mode {mode!r}: use one of {', '.join(CGROUPNS_MODES)} (LAB_CGROUPNS)")
+    return mode
+
+
+def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str = "2G",
+              cgroupns: str = DEFAULT_CGROUPNS) -> Plan:
     check_name(lab)
+    check_cgroupns(cgroupns)
     if not isinstance(nodes, int) or nodes < 1:
         raise ValueError(f"invalid node count {nodes!r}: need at least 1")
     if not 0 <= disks <= len(DISK_DEVICES):
@@ -104,7 +119,7 @@ def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str 
         for i in range(nodes)
     ]
     return Plan(lab=lab, subnet=str(net), gateway=str(net.network_address + 1), network=f"{lab}-net", nodes=plan_nodes,
-                disk_size=disk_size)
+                disk_size=disk_size, cgroupns=cgroupns)
 
 
 def pick_free_subnet(taken: list[str], pool: str = AUTO_POOL) -> str:

@@ -7,7 +7,7 @@
 set -euo pipefail
 unset ANSIBLE_COLLECTIONS_PATHS
 
-LAB=bundlek8s
+LAB="${BUNDLE_LAB_NAME:-bundlek8s}"
 SUBNET="${BUNDLE_LAB_SUBNET:-10.213.77.0/24}"
 NODE="$LAB-node1"
 CACHE="${BUNDLE_CACHE:-/var/cache/metalstore/bundle}"
@@ -38,33 +38,9 @@ BUNDLE_DIR="$(bundle/build-from-source.sh)"
 log "bundle: $BUNDLE_DIR ($(( $(date +%s) - t ))s)"
 
 t=$(date +%s)
-LAB_NAME=$LAB LAB_NODES=1 LAB_SUBNET=$SUBNET lab/labctl up
-# runc inside a node that shares the host's cgroup namespace resolves the pod containers' cgroup mounts to
-# wrong paths (cgroup v1 hybrid host: "stat /sys/fs/kubepods/...: no such file or directory"), so every
-# container but the sandboxes fails. A private cgroup namespace fixes it; until labctl offers it, re-create
-# this test's node with the same name, address, volume and label plus --cgroupns=private.
-if ! lab/bin/podman exec "$NODE" grep -q ':memory:/$' /proc/self/cgroup; then
-  log "re-creating $NODE with a private cgroup namespace"
-  img="$(lab/bin/podman inspect "$NODE" --format '{{.ImageName}}')"
-  ip="$(lab/bin/podman inspect "$NODE" --format '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}')"
-  net="$(lab/bin/podman inspect "$NODE" --format '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}{{end}}')"
-  lab/bin/podman rm -f -t 5 "$NODE" >/dev/null
-  lab/bin/podman run -d --name "$NODE" --hostname "$NODE" --label "metalstore.lab=$LAB" --network "$net" --ip "$ip" \
-    --dns none --systemd always --privileged --pull never --cgroupns private \
-    --volume "$NODE-containerd:/var/lib/containerd" "$img" /sbin/init >/dev/null
-  for _ in $(seq 1 120); do
-    state="$(lab/bin/podman exec "$NODE" systemctl is-system-running 2>/dev/null || true)"
-    [ "$state" = running ] || [ "$state" = degraded ] && break
-    sleep 0.5
-  done
-  lab/bin/podman exec -i "$NODE" sh -c 'umask 077; mkdir -p /root/.ssh; cat > /root/.ssh/authorized_keys' \
-    < ".build/lab/$LAB/id_ed25519.pub"
-  for _ in $(seq 1 60); do
-    ssh -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=2 \
-      -o LogLevel=ERROR -i ".build/lab/$LAB/id_ed25519" "root@$ip" true 2>/dev/null && break
-    sleep 0.5
-  done
-fi
+# The node gets a private cgroup namespace (labctl's default, stated here): runc inside a node sharing the
+# host's cgroup namespace resolves pod cgroup paths against the host's hierarchy and pod containers fail.
+LAB_NAME=$LAB LAB_NODES=1 LAB_SUBNET=$SUBNET LAB_CGROUPNS=private LAB_DISKS=0 lab/labctl up
 log "lab node up: $(( $(date +%s) - t ))s"
 
 # The packages the node lacks, with their dependencies, downloaded once into the machine cache.

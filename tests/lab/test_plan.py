@@ -85,3 +85,15 @@ def test_cli_reports_bad_input_without_a_traceback(capsys):
     assert "300 nodes do not fit in 10.213.0.0/24" in capsys.readouterr().err
     assert main(["plan", "--nodes", "three"]) == 2
     assert "expected a whole number" in capsys.readouterr().err
+
+
+def test_nodes_get_a_private_cgroup_namespace_by_default():
+    assert plan.make_plan("lab", 1, "10.9.0.0/24").cgroupns == "private"
+    assert plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="host").cgroupns == "host"
+
+
+def test_bad_cgroupns_mode_is_refused(capsys):
+    with pytest.raises(ValueError, match="invalid cgroup namespace mode 'shared'"):
+        plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="shared")
+    assert main(["plan", "--cgroupns", "shared"]) == 2
+    assert "LAB_CGROUPNS" in capsys.readouterr().err
