@@ -34,7 +34,9 @@ teardown() {
 trap teardown EXIT
 
 t=$(date +%s)
-BUNDLE_DIR="$(bundle/build-from-source.sh)"
+# BUNDLE_DIR: prove another bundle (e.g. one built by playbooks/bundle_from_upstream.yml) instead of the
+# from-source one; it is verified by bundle_load on the node like any other.
+BUNDLE_DIR="${BUNDLE_DIR:-$(bundle/build-from-source.sh)}"
 log "bundle: $BUNDLE_DIR ($(( $(date +%s) - t ))s)"
 
 t=$(date +%s)
@@ -45,6 +47,9 @@ log "lab node up: $(( $(date +%s) - t ))s"
 
 # The packages the node lacks, with their dependencies, downloaded once into the machine cache.
 t=$(date +%s)
+# A fresh machine may have no package lists yet (apt-cache would then silently list nothing).
+# shellcheck disable=SC2086
+apt-cache show $NODE_DEBS >/dev/null 2>&1 || apt-get update -qq
 # shellcheck disable=SC2086
 wanted="$(apt-cache depends --recurse --no-recommends --no-suggests --no-conflicts --no-breaks --no-replaces \
   --no-enhances $NODE_DEBS 2>/dev/null | grep -v -e '^ ' -e '^<' | sort -u)"

@@ -39,6 +39,14 @@ def wait_http(url, timeout=20):
             time.sleep(0.2)
 
 
+def link_or_copy(src, dest):
+    """Hard link when the bundle cache and the test's temporary directory share a file system, else copy."""
+    try:
+        os.link(src, dest)
+    except OSError:
+        shutil.copy(src, dest)
+
+
 @pytest.fixture(scope="module")
 def source_manifest():
     with open(os.path.join(BUNDLE_DIR, "manifest.json")) as f:
@@ -55,7 +63,7 @@ def file_server(tmp_path_factory, source_manifest):
         d.mkdir(parents=True)
         for a in source_manifest["artifacts"]:
             if a["kind"] == "binary":
-                os.link(os.path.join(BUNDLE_DIR, a["path"]), d / a["name"])
+                link_or_copy(os.path.join(BUNDLE_DIR, a["path"]), d / a["name"])
                 digest = a["sha256"] if (variant == "good" or a["name"] != "kubelet") else "0" * 64
                 (d / (a["name"] + ".sha256")).write_text(digest)
     port = free_port()
