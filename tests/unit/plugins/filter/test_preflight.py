@@ -221,3 +221,10 @@ def test_report_lists_every_host_and_problem():
 def test_filter_module_exports():
     names = pf.FilterModule().filters()
     assert {"cidr_conflicts", "preflight_host_problems", "preflight_report", "oci_mirror_path"} <= set(names)
+
+
+def test_missing_node_networks_is_a_problem_listed_with_the_others():
+    data = good_data(distribution="Debian", distribution_version="11.9", distribution_major_version="11")
+    problems = pf.preflight_host_problems(data, good_config(node_networks=[]))["problems"]
+    assert "[variables] preflight_node_networks is not set: declare the CIDRs the node IPs live in" in problems
+    assert any(p.startswith("[os] ") for p in problems)
