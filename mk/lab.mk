@@ -1,11 +1,13 @@
 # Local lab: disposable bare-metal-like nodes (systemd in rootful podman). See docs/lab.md.
-# Parameters (make variables or environment): LAB_NAME, LAB_NODES, LAB_SUBNET, LAB_DISKS, LAB_DISK_SIZE.
+# Parameters (make variables or environment): LAB_NAME, LAB_NODES, LAB_SUBNET, LAB_DISKS, LAB_DISK_SIZE,
+# LAB_CGROUPNS (private: what containerd/kubelet inside a node need; host: podman's cgroup v1 default).
 LAB_NAME ?= metalstore
 LAB_NODES ?= 3
 LAB_SUBNET ?= 10.213.0.0/24
 LAB_DISKS ?= 0
 LAB_DISK_SIZE ?= 2G
-export LAB_NAME LAB_NODES LAB_SUBNET LAB_DISKS LAB_DISK_SIZE
+LAB_CGROUPNS ?= private
+export LAB_NAME LAB_NODES LAB_SUBNET LAB_DISKS LAB_DISK_SIZE LAB_CGROUPNS
 
 .PHONY: lab-up lab-down lab-status lab-image lab-plan
 
