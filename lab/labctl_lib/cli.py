@@ -26,9 +26,6 @@ def _plan_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subnet", default=os.environ.get("LAB_SUBNET") or plan.DEFAULT_SUBNET)
     p.add_argument("--disks", default=_env_int("LAB_DISKS", 0))
     p.add_argument("--disk-size", default=os.environ.get("LAB_DISK_SIZE") or "2G")
-    p.add_argument("--cgroupns", default=os.environ.get("LAB_CGROUPNS") or plan.DEFAULT_CGROUPNS,
-                   help=f"cgroup namespace of the nodes: {' or '.join(plan.CGROUPNS_MODES)} "
-                        f"(default {plan.DEFAULT_CGROUPNS}; needed for containerd/kubelet in a node)")
 
 
 def _plan(args) -> plan.Plan:
@@ -38,7 +35,7 @@ def _plan(args) -> plan.Plan:
         except (TypeError, ValueError):
             raise LabError(f"invalid {what} {value!r}: expected a whole number") from None
     return nodes.plan_from_args(args.name, as_int(args.nodes, "node count"), args.subnet,
-                                as_int(args.disks, "disk count"), args.disk_size, args.cgroupns)
+                                as_int(args.disks, "disk count"), args.disk_size)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,7 +52,6 @@ def build_parser() -> argparse.ArgumentParser:
     pn = sub.add_parser("net-up", help="(molecule) network with a free /24 and COUNT node addresses; prints JSON")
     _lab_args(pn)
     pn.add_argument("--count", type=int, default=0)
-    pn.add_argument("--cgroupns", default=os.environ.get("LAB_CGROUPNS") or plan.DEFAULT_CGROUPNS)
     pd = sub.add_parser("disk", help="(molecule) attach a loop-device data disk; prints the host device")
     _lab_args(pd)
     pd.add_argument("--node", required=True)
@@ -80,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "plan":
             p = _plan(args)
             nodes.check_host(p)
-            print(json.dumps({"lab": p.lab, "subnet": p.subnet, "cgroupns": p.cgroupns,
+            print(json.dumps({"lab": p.lab, "subnet": p.subnet,
                               "nodes": [n.__dict__ for n in p.nodes]}, indent=2))
         elif args.cmd == "up":
             nodes.up(_plan(args))
@@ -95,8 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.cmd == "status":
             return nodes.status(args.name)
         elif args.cmd == "net-up":
-            print(json.dumps(nodes.net_up(plan.check_name(args.name), args.count,
-                                          plan.check_cgroupns(args.cgroupns))))
+            print(json.dumps(nodes.net_up(plan.check_name(args.name), args.count)))
         elif args.cmd == "disk":
             loop = disks.attach(plan.check_name(args.name), args.node, args.device, args.size)
             if args.container:

@@ -85,7 +85,7 @@ def ensure_image(force: bool = False) -> str:
         if force or not tar_path.exists():
             build_rootfs_tar(tar_path)
         log(f"importing {tar_path} as {ref}")
-        pm.podman("import", "--change", 'CMD ["/sbin/init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
+        pm.podman("import", "--change", 'ENTRYPOINT ["/usr/local/sbin/lab-init"]', "--change", "STOPSIGNAL SIGRTMIN+3",
                   str(tar_path), ref)
         pm.podman("tag", ref, LATEST)
         # Images of older recipes are dead weight (kept if a container still uses them).

@@ -32,6 +32,7 @@ def render(plan: Plan, key_file: Path) -> str:
         "    ansible_python_interpreter: /usr/bin/python3",
         f"    ansible_ssh_private_key_file: {key_file}",
         f"    metalstore_lab_name: {plan.lab}",
+        f"    metalstore_lab_state_dir: {state_dir(plan.lab)}",
         "  hosts:",
     ]
     for n in plan.nodes:

@@ -16,15 +16,6 @@ AUTO_POOL = "10.214.0.0/16"
 FIRST_HOST = 11  # node1 = .11, node2 = .12, ...; .1 is the gateway (the host side of the bridge)
 NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$|^[a-z]$")
 DISK_DEVICES = ["vdb", "vdc", "vdd", "vde", "vdf", "vdg", "vdh", "vdi"]
-# Cgroup namespace of the nodes. "private": a node sees its own cgroup as the root, like a real host; runc inside
-# a node (containerd, kubelet) needs that on this hybrid cgroup v1/v2 host, otherwise it resolves the pod
-# containers' cgroup paths against the host's hierarchy and every container but the sandbox fails.
-# But on this host "private" does not namespace the named v1 hierarchy (name=systemd): the node's systemd then
-# works at the host's root of it (/init.scope) and removes other containers' libpod-<id> cgroups there, which
-# breaks `podman exec` into every other node. So "host" (podman's cgroup v1 default, each node confined to its
-# own libpod-<id>) is the default, and "private" is for a lone node that must run Kubernetes pods.
-CGROUPNS_MODES = ("private", "host")
-DEFAULT_CGROUPNS = "host"
 
 
 @dataclass
@@ -43,7 +34,6 @@ class Plan:
     network: str
     nodes: list[Node]
     disk_size: str
-    cgroupns: str = DEFAULT_CGROUPNS
 
 
 def check_name(name: str) -> str:
@@ -96,16 +86,8 @@ def groups_for(index: int, count: int) -> list[str]:
     return ["bootstrap", "control_plane"] if index == 0 else ["workers", "storage"]
 
 
-def check_cgroupns(mode: str) -> str:
-    if mode not in CGROUPNS_MODES:
-        raise ValueError(f"invalid cgroup namespace mode {mode!r}: use one of {', '.join(CGROUPNS_MODES)} (LAB_CGROUPNS)")
-    return mode
-
-
-def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str = "2G",
-              cgroupns: str = DEFAULT_CGROUPNS) -> Plan:
+def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str = "2G") -> Plan:
     check_name(lab)
-    check_cgroupns(cgroupns)
     if not isinstance(nodes, int) or nodes < 1:
         raise ValueError(f"invalid node count {nodes!r}: need at least 1")
     if not 0 <= disks <= len(DISK_DEVICES):
@@ -122,7 +104,7 @@ def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str 
         for i in range(nodes)
     ]
     return Plan(lab=lab, subnet=str(net), gateway=str(net.network_address + 1), network=f"{lab}-net", nodes=plan_nodes,
-                disk_size=disk_size, cgroupns=cgroupns)
+                disk_size=disk_size)
 
 
 def pick_free_subnet(taken: list[str], pool: str = AUTO_POOL) -> str:

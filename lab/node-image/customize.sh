@@ -53,6 +53,40 @@ WantedBy=sysinit.target
 UNIT
 systemctl enable lab-unbind-etc.service
 
+# PID 1 of every node (image ENTRYPOINT): nodes run with a private cgroup namespace and podman's systemd mode off,
+# so each node's systemd has a cgroup tree of its own and never touches other nodes' (docs/lab.md).
+cat > /usr/local/sbin/lab-init <<'INIT'
+#!/bin/sh
+# PID 1 of a lab node (podman --systemd=false --cgroupns=private): give the node's systemd a cgroup tree of
+# its own, like a host's, that it cannot use to touch other nodes' cgroups; then become systemd.
+set -eu
+cg=/sys/fs/cgroup
+# Mount events inside the node must not propagate to the host (and from there to other nodes).
+mount --make-rprivate "$cg"
+# Controllers the kernel has but runc mounted no hierarchy for (the host does not mount them) would be mounted
+# by systemd at the host's root, shared by every node: hide them from /proc/cgroups.
+mounted="$(awk '$3 == "cgroup" {n = split($4, o, ","); for (i = 1; i <= n; i++) print o[i]}' /proc/self/mounts)"
+awk -v m="$mounted" 'BEGIN {n = split(m, a, "\n"); for (i = 1; i <= n; i++) ok[a[i]] = 1}
+     /^#/ || ($1 in ok) {print}' /proc/cgroups > /run/lab-cgroups
+mount --bind /run/lab-cgroups /proc/cgroups
+# Nested runtimes (kubelet with cgroupRoot /kubelet, systemd's kubelet.slice) get cgroups systemd cannot remove:
+# bind-mounting each onto itself makes it a mount point.
+for d in "$cg"/*/; do
+  d="${d%/}"
+  case "$(stat -f -c %T "$d")" in cgroupfs) ;; *) continue ;; esac
+  for sub in kubelet kubelet.slice; do
+    mkdir -p "$d/$sub"
+    if [ -f "$d/cpuset.cpus" ]; then
+      cat "$d/cpuset.cpus" > "$d/$sub/cpuset.cpus"
+      cat "$d/cpuset.mems" > "$d/$sub/cpuset.mems"
+    fi
+    mountpoint -q "$d/$sub" || mount --bind "$d/$sub" "$d/$sub"
+  done
+done
+exec /sbin/init "$@"
+INIT
+chmod 0755 /usr/local/sbin/lab-init
+
 # Units that make no sense in a container or add background noise/load to tests.
 systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
   console-getty.service getty@tty1.service systemd-networkd-wait-online.service >/dev/null 2>&1 || true

@@ -1,15 +1,20 @@
 """From-upstream builder (playbooks/bundle_from_upstream.yml) run for real against loopback stand-ins.
 
-A python http.server on 127.0.0.1 plays dl.k8s.io (binaries + .sha256 from the from-source bundle) and Debian's
-docker-registry on 127.0.0.1 plays the image registries (populated from the from-source bundle with skopeo).
-Needs BUNDLE_DIR (a from-source bundle), skopeo and docker-registry; scripts/test.d/70-bundle-build.sh sets it up.
+A python http.server on 127.0.0.1 plays dl.k8s.io (Kubernetes binaries + .sha256) and GitHub's release downloads
+(containerd, runc, CNI plugins and flannel's CNI plugin archives with their checksum files), all made from the
+from-source bundle's files; Debian's docker-registry on 127.0.0.1 plays the image registries (populated from the
+from-source bundle with skopeo). The resulting bundle must be interchangeable with the from-source one.
+Needs BUNDLE_DIR (a from-source bundle), skopeo and docker-registry; scripts/test.d/50-bundle-build.sh sets it up.
 """
+import hashlib
+import io
 import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
+import tarfile
 import time
 import urllib.request
 
@@ -22,29 +27,36 @@ pytestmark = pytest.mark.skipif(not BUNDLE_DIR, reason="BUNDLE_DIR (a from-sourc
 
 
 def free_port():
+    """A port to hand to a server process; it binds right away, and a clash shows as that server failing to start."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def wait_http(url, timeout=20):
+def wait_http(url, proc, timeout=20):
     deadline = time.monotonic() + timeout
     while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"stand-in for {url} exited with {proc.returncode}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
-        except Exception:  # noqa: BLE001 - any error means not up yet
+        except OSError:
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 
 
-def link_or_copy(src, dest):
-    """Hard link when the bundle cache and the test's temporary directory share a file system, else copy."""
-    try:
-        os.link(src, dest)
-    except OSError:
-        shutil.copy(src, dest)
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+def tgz(dest, members):
+    """members: {name in archive: source file}."""
+    with tarfile.open(dest, "w:gz") as tar:
+        for name, src in members.items():
+            tar.add(src, arcname=name)
 
 
 @pytest.fixture(scope="module")
@@ -53,26 +65,56 @@ def source_manifest():
         return json.load(f)
 
 
+def artifact(manifest, role, name=None):
+    return next(a for a in manifest["artifacts"] if a["role"] == role and (name is None or a["name"] == name))
+
+
 @pytest.fixture(scope="module")
-def file_server(tmp_path_factory, source_manifest):
-    """dl.k8s.io layout: /release/<v>/bin/linux/amd64/<name> and <name>.sha256; plus a copy with a bad checksum."""
+def versions(source_manifest):
+    m = source_manifest
+    return {"containerd": artifact(m, "containerd")["version"], "runc": artifact(m, "runc")["version"],
+            "cni": artifact(m, "cni-plugin", "cni-bridge")["version"], "flannel": artifact(m, "cni-plugin", "cni-flannel")["version"]}
+
+
+@pytest.fixture(scope="module")
+def file_server(tmp_path_factory, source_manifest, versions):
+    """dl.k8s.io and GitHub release layouts under /good; /badsum has a wrong kubelet checksum."""
     root = tmp_path_factory.mktemp("files")
-    version = source_manifest["kubernetes_version"]
+    src = {a["name"].removeprefix("cni-"): os.path.join(BUNDLE_DIR, a["path"])
+           for a in source_manifest["artifacts"] if a["kind"] == "binary"}
     for variant in ("good", "badsum"):
-        d = root / variant / "release" / version / "bin" / "linux" / "amd64"
-        d.mkdir(parents=True)
-        for a in source_manifest["artifacts"]:
-            if a["kind"] == "binary":
-                link_or_copy(os.path.join(BUNDLE_DIR, a["path"]), d / a["name"])
-                digest = a["sha256"] if (variant == "good" or a["name"] != "kubelet") else "0" * 64
-                (d / (a["name"] + ".sha256")).write_text(digest)
+        for v in source_manifest["kubernetes_versions"]:
+            d = root / variant / "release" / v / "bin" / "linux" / "amd64"
+            d.mkdir(parents=True)
+            for b in ("kubeadm", "kubelet", "kubectl"):
+                shutil.copy(src[f"{b}-{v}"], d / b)
+                digest = sha256(d / b) if (variant == "good" or b != "kubelet") else "0" * 64
+                (d / f"{b}.sha256").write_text(digest)
+        gh = root / variant / "gh"
+        c, r, n, f = versions["containerd"], versions["runc"], versions["cni"], versions["flannel"]
+        rel = {"containerd": gh / "containerd/containerd/releases/download" / c,
+               "runc": gh / "opencontainers/runc/releases/download" / r,
+               "cni": gh / "containernetworking/plugins/releases/download" / n,
+               "flannel": gh / "flannel-io/cni-plugin/releases/download" / f}
+        for d in rel.values():
+            d.mkdir(parents=True)
+        ctd = rel["containerd"] / f"containerd-{c[1:]}-linux-amd64.tar.gz"
+        tgz(ctd, {f"bin/{b}": src[b] for b in ("containerd", "containerd-shim-runc-v2", "ctr")})
+        (rel["containerd"] / (ctd.name + ".sha256sum")).write_text(f"{sha256(ctd)}  {ctd.name}\n")
+        shutil.copy(src["runc"], rel["runc"] / "runc.amd64")
+        (rel["runc"] / "runc.sha256sum").write_text(f"{'1' * 64}  runc.arm64\n{sha256(src['runc'])}  runc.amd64\n")
+        cni = rel["cni"] / f"cni-plugins-linux-amd64-{n}.tgz"
+        tgz(cni, {f"./{p}": src[p] for p in ("bridge", "host-local", "loopback", "portmap")})
+        (rel["cni"] / (cni.name + ".sha256")).write_text(f"{sha256(cni)}  {cni.name}\n")
+        fl = rel["flannel"] / f"cni-plugin-flannel-linux-amd64-{f}.tgz"
+        tgz(fl, {"./flannel-amd64": src["flannel"]})
+        (rel["flannel"] / (fl.name + ".sha256")).write_text(f"{sha256(fl)}  {fl.name}\n")
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
                              "--directory", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
-    wait_http(base + "/")
-    yield {"good": f"{base}/good/release/{version}/bin/linux/amd64",
-           "badsum": f"{base}/badsum/release/{version}/bin/linux/amd64"}
+    wait_http(base + "/", proc)
+    yield {v: {"kubernetes": f"{base}/{v}/release", "github": f"{base}/{v}/gh"} for v in ("good", "badsum")}
     proc.terminate()
     proc.wait(10)
 
@@ -89,7 +131,7 @@ def registry(tmp_path_factory, source_manifest):
     proc = subprocess.Popen(["docker-registry", "serve", str(root / "config.yml")],
                             stdout=open(root / "log", "w"), stderr=subprocess.STDOUT)
     mirror = f"127.0.0.1:{port}"
-    wait_http(f"http://{mirror}/v2/")
+    wait_http(f"http://{mirror}/v2/", proc)
     for a in source_manifest["artifacts"]:
         if a["kind"] == "image":
             path = a["image"].split("/", 1)[1]
@@ -99,18 +141,6 @@ def registry(tmp_path_factory, source_manifest):
     yield mirror
     proc.terminate()
     proc.wait(10)
-
-
-def release_from(manifest, pin=True):
-    """The artifact set of the source bundle, as a bundle_upstream_releases entry."""
-    images = []
-    for a in manifest["artifacts"]:
-        if a["kind"] == "image":
-            entry = {"role": a["role"], "name": a["name"], "image": a["image"], "version": a["version"]}
-            if pin:
-                entry["digest"] = a["digest"]
-            images.append(entry)
-    return {"binaries": [a["name"] for a in manifest["artifacts"] if a["kind"] == "binary"], "images": images}
 
 
 def run_playbook(tmp_path, **extra):
@@ -124,20 +154,27 @@ def run_playbook(tmp_path, **extra):
 
 
 @pytest.fixture
-def base_vars(tmp_path, source_manifest, file_server, registry):
-    v = source_manifest["kubernetes_version"]
-    return {"bundle_upstream_kubernetes_version": v,
-            "bundle_upstream_dest": str(tmp_path / "bundle"),
-            "bundle_upstream_binary_url": file_server["good"],
+def base_vars(tmp_path, source_manifest, versions, file_server, registry):
+    shared = [{"role": a["role"], "name": a["name"], "image": a["image"], "version": a["version"], "digest": a["digest"]}
+              for a in source_manifest["artifacts"] if a["kind"] == "image" and not a.get("kubernetes_version")]
+    return {"bundle_upstream_dest": str(tmp_path / "bundle"),
+            "bundle_upstream_kubernetes_versions": source_manifest["kubernetes_versions"],
+            "bundle_upstream_kubernetes_url": file_server["good"]["kubernetes"],
+            "bundle_upstream_github_url": file_server["good"]["github"],
+            "bundle_upstream_containerd_version": versions["containerd"],
+            "bundle_upstream_runc_version": versions["runc"],
+            "bundle_upstream_cni_plugins_version": versions["cni"],
+            "bundle_upstream_flannel_cni_version": versions["flannel"],
+            "bundle_upstream_images": sorted(shared, key=lambda i: i["role"] != "etcd"),  # etcd first
             "bundle_upstream_registry_mirror": registry,
             "bundle_upstream_tls_verify": False,
-            "bundle_upstream_image_repository": source_manifest["image_repository"],
-            "bundle_upstream_releases": {v: release_from(source_manifest)}}
+            "bundle_upstream_image_repository": source_manifest["image_repository"]}
 
 
 def assert_nothing_published(dest):
     assert not os.path.exists(os.path.join(dest, "manifest.json"))
     assert not os.path.exists(dest + ".partial"), "partial bundle left behind"
+    assert not os.path.exists(dest + ".downloads"), "downloads left behind"
 
 
 def test_upstream_bundle_matches_source_bundle(tmp_path, base_vars):
@@ -145,25 +182,35 @@ def test_upstream_bundle_matches_source_bundle(tmp_path, base_vars):
     assert r.returncode == 0, r.stdout[-3000:] + r.stderr[-2000:]
     print(f"from-upstream playbook: {r.seconds:.1f}s", file=sys.stderr)
     dest = base_vars["bundle_upstream_dest"]
-    assert not os.path.exists(dest + ".partial")
+    assert not os.path.exists(dest + ".partial") and not os.path.exists(dest + ".downloads")
     subprocess.run(BUNDLECTL + ["verify", "--quiet", dest], check=True)
     with open(os.path.join(dest, "manifest.json")) as f:
-        assert json.load(f)["builder"] == "from-upstream"
+        manifest = json.load(f)
+    assert manifest["builder"] == "from-upstream"
+    assert {a["source"] for a in manifest["artifacts"] if a["role"] == "runc"} == \
+        {f"{base_vars['bundle_upstream_github_url']}/opencontainers/runc/releases/download/{base_vars['bundle_upstream_runc_version']}/runc.amd64"}
     # Same artifact set: names, roles, versions, image references and digests, binary sha256.
     r = subprocess.run(BUNDLECTL + ["compare", BUNDLE_DIR, dest], capture_output=True, text=True, check=False)
     assert r.returncode == 0, r.stderr
 
 
-def test_unknown_version_fails_clearly(tmp_path, base_vars):
-    base_vars["bundle_upstream_kubernetes_version"] = "v1.99.0"
+def test_unserved_version_fails_clearly(tmp_path, base_vars):
+    base_vars["bundle_upstream_kubernetes_versions"] = ["v1.99.0"]
     r = run_playbook(tmp_path, **base_vars)
     assert r.returncode != 0
-    assert "Unknown Kubernetes version" in r.stdout and "v1.99.0" in r.stdout
+    assert "NOT built" in r.stdout and "v1.99.0" in r.stdout and "404" in r.stdout, r.stdout[-2000:]
+    assert_nothing_published(base_vars["bundle_upstream_dest"])
+
+
+def test_malformed_version_fails_before_anything(tmp_path, base_vars):
+    base_vars["bundle_upstream_kubernetes_versions"] = ["1.36"]
+    r = run_playbook(tmp_path, **base_vars)
+    assert r.returncode != 0 and "versions like v1.36.3" in r.stdout and '"1.36"' in r.stdout, r.stdout[-2000:]
     assert_nothing_published(base_vars["bundle_upstream_dest"])
 
 
 def test_wrong_checksum_fails_and_leaves_nothing(tmp_path, base_vars, file_server):
-    base_vars["bundle_upstream_binary_url"] = file_server["badsum"]
+    base_vars["bundle_upstream_kubernetes_url"] = file_server["badsum"]["kubernetes"]
     r = run_playbook(tmp_path, **base_vars)
     assert r.returncode != 0
     assert "NOT built" in r.stdout and "checksum" in r.stdout.lower()
@@ -171,40 +218,44 @@ def test_wrong_checksum_fails_and_leaves_nothing(tmp_path, base_vars, file_serve
 
 
 def test_missing_image_fails_and_leaves_nothing(tmp_path, base_vars):
-    rel = base_vars["bundle_upstream_releases"][base_vars["bundle_upstream_kubernetes_version"]]
-    pause = next(i for i in rel["images"] if i["role"] == "pause")
-    pause["image"] = pause["image"].rsplit(":", 1)[0] + ":9.9-missing"
-    del pause["digest"]
+    etcd = base_vars["bundle_upstream_images"][0]
+    etcd["image"] = etcd["image"].rsplit(":", 1)[0] + ":9.9-missing"
+    del etcd["digest"]
     r = run_playbook(tmp_path, **base_vars)
     assert r.returncode != 0
     assert "NOT built" in r.stdout and "9.9-missing" in r.stdout
     assert_nothing_published(base_vars["bundle_upstream_dest"])
 
 
-def test_missing_binary_fails_and_keeps_previous_bundle(tmp_path, base_vars):
+def test_missing_release_file_fails_and_keeps_previous_bundle(tmp_path, base_vars):
     dest = base_vars["bundle_upstream_dest"]
     os.makedirs(dest)
     shutil.copy(os.path.join(BUNDLE_DIR, "manifest.json"), os.path.join(dest, "marker.json"))
-    rel = base_vars["bundle_upstream_releases"][base_vars["bundle_upstream_kubernetes_version"]]
-    rel["binaries"] = rel["binaries"] + ["kube-nonexistent"]
+    base_vars["bundle_upstream_cni_plugins_version"] = "v9.9.9"
     r = run_playbook(tmp_path, **base_vars)
-    assert r.returncode != 0 and "NOT built" in r.stdout
-    assert not os.path.exists(dest + ".partial")
+    assert r.returncode != 0 and "NOT built" in r.stdout and "cni-plugins-linux-amd64-v9.9.9.tgz" in r.stdout
+    assert not os.path.exists(dest + ".partial") and not os.path.exists(dest + ".downloads")
     # The previous content at the destination is untouched (the swap happens only after verification).
     assert os.path.exists(os.path.join(dest, "marker.json"))
 
 
-def test_incomplete_artifact_set_is_refused(tmp_path, base_vars):
-    rel = base_vars["bundle_upstream_releases"][base_vars["bundle_upstream_kubernetes_version"]]
-    rel["images"] = [i for i in rel["images"] if i["role"] != "etcd"]
+def test_incomplete_artifact_set_is_refused_before_downloading(tmp_path, base_vars):
+    base_vars["bundle_upstream_images"] = [i for i in base_vars["bundle_upstream_images"] if i["role"] != "etcd"]
     r = run_playbook(tmp_path, **base_vars)
     assert r.returncode != 0 and "missing: image etcd" in r.stdout
+    assert "Download" not in r.stdout
     assert_nothing_published(base_vars["bundle_upstream_dest"])
 
 
 def test_wrong_pinned_digest_fails(tmp_path, base_vars):
-    rel = base_vars["bundle_upstream_releases"][base_vars["bundle_upstream_kubernetes_version"]]
-    rel["images"][0]["digest"] = "sha256:" + "ab" * 32
+    base_vars["bundle_upstream_images"][0]["digest"] = "sha256:" + "ab" * 32
     r = run_playbook(tmp_path, **base_vars)
     assert r.returncode != 0 and "NOT built" in r.stdout
     assert_nothing_published(base_vars["bundle_upstream_dest"])
+
+
+def test_destination_inside_the_collection_is_refused(tmp_path, base_vars):
+    base_vars["bundle_upstream_dest"] = os.path.join(ROOT, "bundle-here")
+    r = run_playbook(tmp_path, **base_vars)
+    assert r.returncode != 0 and "outside the collection" in r.stdout
+    assert not os.path.exists(os.path.join(ROOT, "bundle-here"))

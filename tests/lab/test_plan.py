@@ -87,13 +87,3 @@ def test_cli_reports_bad_input_without_a_traceback(capsys):
     assert "expected a whole number" in capsys.readouterr().err
 
 
-def test_nodes_get_a_private_cgroup_namespace_by_default():
-    assert plan.make_plan("lab", 1, "10.9.0.0/24").cgroupns == "host"
-    assert plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="private").cgroupns == "private"
-
-
-def test_bad_cgroupns_mode_is_refused(capsys):
-    with pytest.raises(ValueError, match="invalid cgroup namespace mode 'shared'"):
-        plan.make_plan("lab", 1, "10.9.0.0/24", cgroupns="shared")
-    assert main(["plan", "--cgroupns", "shared"]) == 2
-    assert "LAB_CGROUPNS" in capsys.readouterr().err

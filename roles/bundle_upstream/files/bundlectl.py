@@ -1,1 +1,0 @@
-../../../bundle/bundlectl.py
