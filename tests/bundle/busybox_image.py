@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import urllib.parse
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "bundle"))
@@ -33,7 +34,8 @@ def deb():
 
 def main(out):
     path = deb()
-    version = os.path.basename(path).split("_")[1].split(":")[-1].split("-")[0]
+    # busybox-static_1%3a1.35.0-4+deb12u1+b1_amd64.deb -> 1.35.0 (epoch and Debian revision dropped)
+    version = urllib.parse.unquote(os.path.basename(path).split("_")[1]).split(":")[-1].split("-")[0]
     ref = f"docker.io/library/metalstore-test-busybox:{version}"
     with tempfile.TemporaryDirectory() as tmp:
         subprocess.run(["dpkg-deb", "-x", path, tmp], check=True)
