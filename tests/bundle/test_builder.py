@@ -29,6 +29,7 @@ ldflags = ["-X main.buildVersion={version}"]
 {extra}
 [images]
 pause = "registry.k8s.io/pause:3.10.2"
+object-store = "docker.io/chrislusf/seaweedfs:4.48"
 
 [seaweedfs]
 version = "4.48"
@@ -128,7 +129,7 @@ def test_unserved_version_is_named(recipe, tmp_path):
     d = recipe('[components.coredns]\nmodule = "github.com/coredns/coredns"\nversion = "v1.14.99"\nbuild = {coredns = "github.com/coredns/coredns"}\n')
     r = run("gomod.py", d, tmp_path, "sync", "coredns")
     line = error_line(r)
-    assert re.search(r"github.com/coredns/coredns@v1\.14\.99 is not served by \S+ \(it serves: .*v1\.14\.2", line), line
+    assert re.search(r"github.com/coredns/coredns@v1\.14\.99 is not served by \S+ \(it serves: [^)]*v1\.14\.\d", line), line
     assert not (d / "modules" / "coredns").exists()
 
 
