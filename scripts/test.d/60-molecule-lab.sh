@@ -37,6 +37,9 @@ if [ -e ".build/lab/$BAD" ] || { lab/bin/podman network exists "$BAD-net" 2>/dev
 fi
 
 lab/labctl image >/dev/null || exit 1
+# Scenarios that install from the bundle (prepare) read it from METALSTORE_BUNDLE_DIR (built by stage 50; cached).
+METALSTORE_BUNDLE_DIR="$(python3 bundle/build.py)" || exit 1
+export METALSTORE_BUNDLE_DIR
 log "lab life cycle: two labs, ping, no-op re-up, collision refused, teardown complete"
 LAB_LIFECYCLE=1 python -m pytest -q -p no:cacheprovider -o console_output_style=classic tests/lab/test_lifecycle.py \
   || exit 1

@@ -25,7 +25,7 @@ def deb():
     os.makedirs(CACHE, exist_ok=True)
     found = sorted(glob.glob(os.path.join(CACHE, "busybox-static_*.deb")))
     if not found:
-        if subprocess.run(["apt-cache", "show", "busybox-static"], capture_output=True).returncode != 0:
+        if subprocess.run(["apt-cache", "show", "busybox-static"], capture_output=True, check=False).returncode != 0:
             subprocess.run(["apt-get", "update", "-qq"], check=True)
         subprocess.run(["apt-get", "download", "-qq", "busybox-static"], cwd=CACHE, check=True)
         found = sorted(glob.glob(os.path.join(CACHE, "busybox-static_*.deb")))

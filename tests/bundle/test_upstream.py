@@ -7,7 +7,6 @@ from-source bundle with skopeo). The resulting bundle must be interchangeable wi
 Needs BUNDLE_DIR (a from-source bundle), skopeo and docker-registry; scripts/test.d/50-bundle-build.sh sets it up.
 """
 import hashlib
-import io
 import json
 import os
 import shutil

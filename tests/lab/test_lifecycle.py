@@ -1,4 +1,4 @@
-"""The lab for real (stage 50, root): two labs side by side, Ansible reaches every node, re-running "up" is a
+"""The lab for real (stage 60, root): two labs side by side, Ansible reaches every node, re-running "up" is a
 no-op, a colliding lab is refused before anything exists, and "down" removes everything it created and says so.
 
 Runs only with LAB_LIFECYCLE=1. LAB_TEST_PREFIX (default "ci") and LAB_TEST_SUBNETS (two /24s, default
@@ -23,7 +23,7 @@ LAB_A, LAB_B, LAB_C = f"{PREFIX}-lab-a", f"{PREFIX}-lab-b", f"{PREFIX}-lab-c"
 LAB_HOME = Path(os.environ.get("METALSTORE_LAB_HOME") or "/var/lib/metalstore-lab")
 
 pytestmark = pytest.mark.skipif(os.environ.get("LAB_LIFECYCLE") != "1" or os.geteuid() != 0,
-                                reason="real lab test: set LAB_LIFECYCLE=1 and run as root (stage 50)")
+                                reason="real lab test: set LAB_LIFECYCLE=1 and run as root (stage 60)")
 
 
 def sh(*cmd, check=True):

@@ -85,5 +85,3 @@ def test_cli_reports_bad_input_without_a_traceback(capsys):
     assert "300 nodes do not fit in 10.213.0.0/24" in capsys.readouterr().err
     assert main(["plan", "--nodes", "three"]) == 2
     assert "expected a whole number" in capsys.readouterr().err
-
-

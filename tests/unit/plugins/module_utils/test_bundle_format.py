@@ -35,7 +35,7 @@ def _image(root, name, ref):
     return dict({"name": name, "kind": "image", "image": ref, "path": f"images/{name}.oci.tar", "source": "test"}, **meta)
 
 
-def artifacts(root, versions=VERSIONS):
+def artifacts(root, versions=tuple(VERSIONS)):
     arts = []
     for v in versions:
         for b in bf.KUBERNETES_BINARIES:
@@ -57,8 +57,8 @@ def artifacts(root, versions=VERSIONS):
     return arts
 
 
-def make_bundle(root, versions=VERSIONS):
-    bf.write_manifest(root, builder="test", kubernetes_versions=versions, image_repository="registry.k8s.io",
+def make_bundle(root, versions=tuple(VERSIONS)):
+    bf.write_manifest(root, builder="test", kubernetes_versions=list(versions), image_repository="registry.k8s.io",
                       source="test", artifacts=artifacts(root, versions))
     return root
 
