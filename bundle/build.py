@@ -24,7 +24,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gomod  # noqa: E402
 import images  # noqa: E402
-from recipe import DEFAULT_CACHE, GO_CACHE, BundleError, go_env, load  # noqa: E402
+from recipe import DEFAULT_CACHE, BundleError, go_env, load  # noqa: E402
 from bundle_format import sha256_file, verify_dir, write_manifest  # noqa: E402  (path set up by recipe)
 
 BUILDER_FILES = ("build.py", "gomod.py", "images.py", "ociwriter.py", "recipe.py")
@@ -112,15 +112,16 @@ def bundle_key(recipe, comp_keys, gov, debs):
 
 
 # --- Go builds ---------------------------------------------------------------------------------------------
-def module_origin(module, version):
-    """Commit and time of a release, from the module proxy's .info record in GOMODCACHE."""
-    escaped = "".join("!" + ch.lower() if ch.isupper() else ch for ch in module)
-    path = os.path.join(GO_CACHE, "mod", "cache", "download", escaped, "@v", version + ".info")
+def module_origin(comp, wdir):
+    """Commit and time of a release, from the module proxy's record (downloaded, and checked against go.sum, now)."""
+    proc = run(["go", "mod", "download", "-json", comp.module], cwd=wdir, env=go_env())
     try:
-        with open(path) as f:
-            info = json.load(f)
-    except (OSError, ValueError):
-        raise BundleError(f"no proxy record for {module}@{version} ({path}); run `make bundle-modules`") from None
+        info = json.loads(proc.stdout)
+    except ValueError:
+        info = {}
+    if proc.returncode != 0 or info.get("Error"):
+        raise BundleError(f"cannot download {comp.module}@{comp.version}: "
+                          f"{info.get('Error') or gomod.last_error(proc.stderr)}")
     commit = (info.get("Origin") or {}).get("Hash") or "unknown"
     return commit, info.get("Time", "1970-01-01T00:00:00Z")
 
@@ -132,11 +133,11 @@ def default_name(pkg):
     return parts[-1]
 
 
-def ldflags(comp):
+def ldflags(comp, wdir):
     if comp.local:
         commit, date = "local", "1970-01-01T00:00:00Z"
     else:
-        commit, date = module_origin(comp.module, comp.version)
+        commit, date = module_origin(comp, wdir)
     major, minor = (comp.version.lstrip("v").split(".") + ["0"])[:2]
     fields = {"version": comp.version, "commit": commit, "commit_short": commit[:7], "date": date,
               "major": major, "minor": minor}
@@ -161,7 +162,7 @@ def build_component(recipe, comp, out, jobs):
     """go build every output of comp into out/ (stripped, -trimpath, version ldflags)."""
     wdir = recipe.wrapper_dir(comp)
     env = go_env({"CGO_ENABLED": "1" if comp.cgo else "0"})
-    base = ["go", "build", "-p", str(jobs), "-trimpath", "-ldflags", ldflags(comp)]
+    base = ["go", "build", "-p", str(jobs), "-trimpath", "-ldflags", ldflags(comp, wdir)]
     if comp.tags:
         base += ["-tags", ",".join(comp.tags)]
     grouped = [(name, pkg) for name, pkg in comp.build.items() if default_name(pkg) == name]
@@ -286,7 +287,7 @@ def prune(current):
     bdir = os.path.join(CACHE, "bundles")
     done = sorted((d for d in os.listdir(bdir) if not d.startswith(".")),
                   key=lambda d: os.path.getmtime(os.path.join(bdir, d)), reverse=True)
-    keep = set([current] + done[:KEEP_BUNDLES - 1])
+    keep = set([current] + [d for d in done if d != current][:KEEP_BUNDLES - 1])
     for d in done:
         if d not in keep:
             shutil.rmtree(os.path.join(bdir, d), ignore_errors=True)

@@ -24,20 +24,11 @@ import sys
 import time
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-position
+
 ADMIN = ("MSADMINKEY0000000001", "ms-admin-secret-for-tests-only-0001")
 READONLY = ("MSREADONLYKEY0000001", "ms-readonly-secret-for-tests-only-01")
-
-
-def free_ports(n):
-    socks, ports = [], []
-    for dummy in range(n):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        socks.append(s)
-        ports.append(s.getsockname()[1])
-    for s in socks:
-        s.close()
-    return ports
 
 
 def weed_binary():
@@ -60,7 +51,8 @@ def start(workdir, timeout=60):
     names = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
              "s3.port", "s3.port.grpc", "s3.port.iceberg", "s3.port.lance", "admin.port", "admin.port.grpc",
              "debug.port", "s3.debug.port"]
-    ports = dict(zip(names, free_ports(len(names))))
+    picked, lock = free_ports(len(names))
+    ports = dict(zip(names, picked))
     args = [weed_binary(), "mini", f"-dir={workdir}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-s3.config={workdir}/identities.json", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false"]
@@ -86,6 +78,7 @@ def start(workdir, timeout=60):
     else:
         stop(workdir)
         sys.exit(f"SeaweedFS S3 did not answer within {timeout}s")
+    lock.close()  # weed holds its ports now
     # The master answers a little after S3 on cold starts; weed shell needs it.
     master = f"127.0.0.1:{ports['master.port']}"
     shell_master = f"{master}.{ports['master.port.grpc']}"  # weed shell needs the gRPC port spelled out

@@ -14,7 +14,7 @@ options:
     description:
       - URL of the S3 endpoint, for example C(https://s3.site.example:8333).
       - When not set, the E(AWS_ENDPOINT_URL_S3) or E(AWS_ENDPOINT_URL) environment variable is used;
-        without either, boto3's default AWS endpoint for O(region).
+        without either, botocore's default AWS endpoint for O(region).
     type: str
     aliases: [aws_endpoint_url, s3_url]
   region:
@@ -60,9 +60,21 @@ options:
     description:
       - Total attempts per API call. Throttling, timeouts and 5xx answers are retried with
         exponential backoff and jitter (botocore's standard retry mode).
+      - With the default timeouts, 3 attempts make a dead endpoint fail within 30 seconds.
+    type: int
+    default: 3
+  connect_timeout:
+    description:
+      - Seconds to wait for a connection to the endpoint, per attempt.
     type: int
     default: 5
+  read_timeout:
+    description:
+      - Seconds to wait for the endpoint to send the next part of an answer, per attempt. An endpoint that accepts
+        the connection but never answers fails with a message that says it timed out.
+    type: int
+    default: 7
 requirements:
   - python >= 3.9
-  - boto3 >= 1.28
+  - botocore >= 1.31
 """

@@ -20,7 +20,7 @@ from .facets.policy import Policy, parse_policy
 from .facets.quota import Quota
 from .facets.tags import Tags
 from .facets.versioning import Versioning
-from .s3_errors import BucketNotFound, S3ModuleError, error_code, translate
+from .s3_errors import BOTO_ERRORS, BucketNotFound, S3ModuleError, error_code, translate
 
 # Values every facet has on a freshly created bucket: after a create, nothing needs to be read back.
 NEW_BUCKET_DEFAULTS = {
@@ -39,6 +39,10 @@ def make_facets(shell_factory):
             Quota(shell_factory)]
 
 
+# Every facet's name, in write order (bucket_info's choices come from here too).
+FACET_NAMES = tuple(f.name for f in make_facets(None))
+
+
 def facet_options(facets):
     return tuple(o for f in facets for o in f.options)
 
@@ -55,10 +59,10 @@ def bucket_exists(client, bucket):
     try:
         client.head_bucket(Bucket=bucket)
         return True
-    except Exception as exc:
+    except BOTO_ERRORS as exc:
         if error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             return False
-        raise translate(exc, "HeadBucket", bucket) from exc
+        raise translate(exc, "HeadBucket", bucket, client) from exc
 
 
 def read_facets(client, bucket, facets, workers=8):
@@ -98,12 +102,12 @@ def plan(facets, params, current):
     return steps
 
 
-def apply(client, bucket, steps):
+def apply(client, bucket, steps, params):
     """Write the facets that differ; return the names written."""
     written = []
     for facet, before, after in steps:
         if before != after:
-            facet.write(client, bucket, after, before)
+            facet.write(client, bucket, after, before, params)
             written.append(facet.name)
     return written
 
@@ -112,8 +116,8 @@ def bucket_is_empty(client, bucket):
     """True when the bucket holds no object, version or delete marker."""
     try:
         resp = client.list_object_versions(Bucket=bucket, MaxKeys=1)
-    except Exception as exc:
-        raise translate(exc, "ListObjectVersions", bucket) from exc
+    except BOTO_ERRORS as exc:
+        raise translate(exc, "ListObjectVersions", bucket, client) from exc
     return not (resp.get("Versions") or resp.get("DeleteMarkers"))
 
 
@@ -134,8 +138,6 @@ def empty_bucket(client, bucket):
                                         f"{first.get('Key')}: {first.get('Code')} {first.get('Message')} "
                                         "(objects under COMPLIANCE retention cannot be deleted)")
                 deleted += len(keys[i:i + 1000])
-    except S3ModuleError:
-        raise
-    except Exception as exc:
-        raise translate(exc, "DeleteObjects", bucket) from exc
+    except BOTO_ERRORS as exc:
+        raise translate(exc, "DeleteObjects", bucket, client) from exc
     return deleted

@@ -53,8 +53,8 @@ def validate_bucket_params(params, facet_options):
     if ret:
         if not ret.get("mode"):
             raise ValidationError("object_lock_default_retention needs a mode (GOVERNANCE or COMPLIANCE)")
-        if bool(ret.get("days")) == bool(ret.get("years")):
-            raise ValidationError("object_lock_default_retention needs exactly one of days or years")
+        if not (ret.get("days") or ret.get("years")):  # both at once: the argument spec refuses it
+            raise ValidationError("object_lock_default_retention needs days or years")
         if (ret.get("days") or ret.get("years")) < 1:
             raise ValidationError("object_lock_default_retention days/years must be 1 or more")
     if params.get("quota_mb") is not None:

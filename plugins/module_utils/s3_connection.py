@@ -1,7 +1,9 @@
 # -*- coding: utf-8 -*-
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Connection options and a boto3 S3 client with retries and a guard against dangerous calls."""
+"""Connection options and a botocore S3 client with bounded timeouts and retries, and a guard against dangerous
+calls. Defaults make a dead endpoint (one that accepts connections and never answers) fail within 30 seconds,
+retries included: 3 attempts x 7 s read timeout + at most 3 s of backoff."""
 
 from __future__ import annotations
 
@@ -11,11 +13,11 @@ try:
     # botocore alone: boto3's resource layer and s3transfer add ~150 ms to every module start.
     import botocore.session
     from botocore.config import Config
-    HAS_BOTO3 = True
-    BOTO3_IMPORT_ERROR = None
+    HAS_BOTOCORE = True
+    BOTOCORE_IMPORT_ERROR = None
 except ImportError as exc:  # pragma: no cover - depends on the controller's packages
-    HAS_BOTO3 = False
-    BOTO3_IMPORT_ERROR = exc
+    HAS_BOTOCORE = False
+    BOTOCORE_IMPORT_ERROR = exc
 
 from ansible.module_utils.basic import env_fallback
 
@@ -42,7 +44,9 @@ S3_CONNECTION_SPEC = dict(
     validate_certs=dict(type="bool", default=True),
     ca_bundle=dict(type="path", aliases=["aws_ca_bundle"], fallback=(env_fallback, ["AWS_CA_BUNDLE"])),
     addressing_style=dict(type="str", choices=["path", "virtual", "auto"], default="path"),
-    max_attempts=dict(type="int", default=5),
+    max_attempts=dict(type="int", default=3),
+    connect_timeout=dict(type="int", default=5),
+    read_timeout=dict(type="int", default=7),
 )
 
 
@@ -53,20 +57,23 @@ def _refuse_forbidden(model, **kwargs):
             operation=model.name)
 
 
-def s3_client(params, on_call=None):
-    """Build an S3 client from the module's connection parameters.
+def timeouts(params):
+    """The bounds in force, for error messages."""
+    return {"connect": params.get("connect_timeout") or 5, "read": params.get("read_timeout") or 7,
+            "attempts": max(1, params.get("max_attempts") or 3)}
 
-    `on_call(operation_name)` is called for every API request actually sent (retries included),
-    which the benchmarks use to count calls.
-    """
+
+def s3_client(params, pool=16):
+    """Build an S3 client from the module's connection parameters; pool: connections kept for concurrent calls."""
     if params.get("ca_bundle") and not os.path.isfile(params["ca_bundle"]):
         raise S3ModuleError(f"ca_bundle '{params['ca_bundle']}' does not exist or is not a file")
+    bounds = timeouts(params)
     config = Config(
         s3={"addressing_style": params.get("addressing_style") or "path"},
-        retries={"mode": "standard", "max_attempts": max(1, params.get("max_attempts") or 5)},
-        connect_timeout=10, read_timeout=60,
-        # A single module run issues a handful of calls, several at once when reading facets.
-        max_pool_connections=16,
+        retries={"mode": "standard", "total_max_attempts": bounds["attempts"]},
+        connect_timeout=bounds["connect"], read_timeout=bounds["read"],
+        # A module run sends several calls at once (a bucket's settings are read concurrently).
+        max_pool_connections=max(pool, 16),
         user_agent_extra="metalstore.platform",
     )
     verify = params.get("ca_bundle") or params.get("validate_certs", True)
@@ -76,6 +83,4 @@ def s3_client(params, on_call=None):
         verify=verify, config=config, aws_access_key_id=params.get("access_key"),
         aws_secret_access_key=params.get("secret_key"), aws_session_token=params.get("session_token"))
     client.meta.events.register("before-call.s3", _refuse_forbidden)
-    if on_call is not None:
-        client.meta.events.register("before-send.s3", lambda request, **kw: on_call(request))
     return client

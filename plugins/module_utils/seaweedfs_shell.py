@@ -44,12 +44,10 @@ class WeedShell:
         self.master = master
         self.weed_path = weed_path
         self.timeout = timeout
-        self.sessions = 0  # for benchmarks / tests: how many shell sessions were started
 
     def run(self, *commands):
         """Run commands in one shell session; return stdout. Raise AdminShellError on any 'error:' line."""
         weed = find_weed(self.weed_path)
-        self.sessions += 1
         try:
             # Not module.run_command: it has no timeout, and weed shell hangs on an unreachable master.
             proc = subprocess.run(  # pylint: disable=ansible-bad-function

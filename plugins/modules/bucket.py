@@ -289,157 +289,18 @@ objects_deleted:
   type: int
 """
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import (
-    HAS_BOTO3, BOTO3_IMPORT_ERROR, S3_CONNECTION_SPEC, s3_client)
-from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
-from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import (
-    S3ModuleError, NotSupported, translate)
-from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import validate_bucket_params
-from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import (
-    NEW_BUCKET_DEFAULTS, apply, bucket_is_empty, empty_bucket, facet_options, make_facets, plan, prevalidate,
-    read_facets)
-
-CORS_RULE = dict(
-    id=dict(type="str"),
-    allowed_methods=dict(type="list", elements="str", required=True, choices=["GET", "PUT", "POST", "DELETE", "HEAD"]),
-    allowed_origins=dict(type="list", elements="str", required=True),
-    allowed_headers=dict(type="list", elements="str"),
-    expose_headers=dict(type="list", elements="str"),
-    max_age_seconds=dict(type="int"),
-)
-LIFECYCLE_RULE = dict(
-    id=dict(type="str", required=True),
-    status=dict(type="str", choices=["enabled", "disabled"], default="enabled"),
-    prefix=dict(type="str", default=""),
-    expiration_days=dict(type="int"),
-    noncurrent_version_expiration_days=dict(type="int"),
-    abort_incomplete_multipart_upload_days=dict(type="int"),
-    transitions=dict(type="list", elements="dict", options=dict(
-        days=dict(type="int", required=True), storage_class=dict(type="str", required=True))),
-)
-
-
-def argument_spec():
-    spec = dict(
-        name=dict(type="str", required=True, aliases=["bucket"]),
-        state=dict(type="str", choices=["present", "absent"], default="present"),
-        force=dict(type="bool", default=False),
-        versioning=dict(type="str", choices=["enabled", "suspended"]),
-        object_lock_enabled=dict(type="bool"),
-        object_lock_default_retention=dict(type="dict", options=dict(
-            mode=dict(type="str", choices=["GOVERNANCE", "COMPLIANCE"]),
-            days=dict(type="int"), years=dict(type="int"))),
-        tags=dict(type="dict"),
-        purge_tags=dict(type="bool", default=True),
-        policy=dict(type="json"),
-        cors_rules=dict(type="list", elements="dict", options=CORS_RULE),
-        encryption=dict(type="str", choices=["none", "AES256", "aws:kms"]),
-        encryption_key_id=dict(type="str", no_log=False),
-        lifecycle_rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE),
-        acl=dict(type="str", choices=["private", "public-read", "public-read-write", "authenticated-read"]),
-        quota_mb=dict(type="int"),
-    )
-    spec.update(S3_CONNECTION_SPEC)
-    spec.update(SEAWEEDFS_ADMIN_SPEC)
-    return spec
-
-
-def _normalise_empty(params):
-    # An empty retention dict arrives as {mode: None, ...} from the argument spec; {} means "remove it".
-    ret = params.get("object_lock_default_retention")
-    if ret is not None and not any(ret.values()):
-        params["object_lock_default_retention"] = {}
-
-
-def ensure_absent(module, client, name):
-    exists = read_facets(client, name, []) is not None
-    result = dict(changed=False, bucket={"name": name, "exists": False}, changed_facets=[], objects_deleted=0)
-    if not exists:
-        return result
-    if not module.params["force"] and not bucket_is_empty(client, name):
-        raise S3ModuleError(f"bucket '{name}' is not empty: nothing was deleted. Set force=true to delete it "
-                            "with all its objects and versions")
-    result.update(changed=True, changed_facets=["exists"])
-    if module._diff:
-        result["diff"] = {"before": {"exists": True}, "after": {"exists": False}}
-    if not module.check_mode:
-        if module.params["force"]:
-            result["objects_deleted"] = empty_bucket(client, name)
-        try:
-            client.delete_bucket(Bucket=name)
-        except Exception as exc:
-            raise translate(exc, "DeleteBucket", name) from exc
-    return result
-
-
-def ensure_present(module, client, facets, name):
-    params = module.params
-    managed = [f for f in facets if f.wanted(params)]
-    current = read_facets(client, name, managed)
-    created = current is None
-    if created:
-        lock = bool(params.get("object_lock_enabled"))
-        current = {f.name: NEW_BUCKET_DEFAULTS[f.name] for f in managed}
-        if lock:
-            current.update(object_lock={"enabled": True, "default_retention": None})
-            if "versioning" in current:
-                current["versioning"] = "enabled"
-    steps = plan(managed, params, current)  # may raise ValidationError: still nothing written
-    changed_facets = [f.name for f, before, after in steps if before != after]
-    after = {step[0].name: step[2] for step in steps}
-    result = dict(changed=created or bool(changed_facets),
-                  changed_facets=(["exists"] if created else []) + changed_facets,
-                  bucket=dict(name=name, exists=True, **after))
-    if module._diff:
-        before = {"exists": not created}
-        if not created:
-            before.update({step[0].name: step[1] for step in steps})
-        result["diff"] = {"before": before, "after": dict(exists=True, **after)}
-    if module.check_mode:
-        return result
-    if created:
-        kwargs = {"ObjectLockEnabledForBucket": True} if params.get("object_lock_enabled") else {}
-        try:
-            client.create_bucket(Bucket=name, **kwargs)
-        except Exception as exc:
-            raise translate(exc, "CreateBucket", name) from exc
-    try:
-        apply(client, name, steps)
-    except S3ModuleError as exc:
-        hint = " You asked for this setting; remove it or use a server that implements it." \
-            if isinstance(exc, NotSupported) else ""
-        if created:
-            # The bucket is new and still empty: remove it so a rejected setting leaves nothing behind.
-            try:
-                client.delete_bucket(Bucket=name)
-                hint += " The bucket this task had just created was removed again."
-            except Exception:  # keep the original error; say what is left
-                hint += " The bucket was created, but the remaining settings were not applied."
-        raise type(exc)(f"{exc}{hint}", exc.code, exc.operation) from exc
-    return result
-
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_converge import (
+    bucket_spec, converge, normalise_empty)
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import make_facets
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import s3_client
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run, s3_module, shell_factory
 
 def main():
-    module = AnsibleModule(argument_spec=argument_spec(), supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    module = s3_module(bucket_spec(), required_by={"encryption_key_id": "encryption"})
     params = module.params
-    _normalise_empty(params)
-    p = params
-    facets = make_facets(lambda: WeedShell(p["seaweedfs_master"], p["seaweedfs_weed_path"], p["seaweedfs_timeout"]))
-    try:
-        validate_bucket_params(params, facet_options(facets))
-        prevalidate(params)
-        client = s3_client(params)
-        if params["state"] == "absent":
-            result = ensure_absent(module, client, params["name"])
-        else:
-            result = ensure_present(module, client, facets, params["name"])
-    except S3ModuleError as exc:
-        module.fail_json(msg=str(exc), error_code=exc.code, operation=exc.operation)
-    module.exit_json(**result)
+    normalise_empty(params)
+    facets = make_facets(shell_factory(params))
+    run(module, lambda: converge(params, s3_client(params), facets, module.check_mode, module._diff))
 
 
 if __name__ == "__main__":

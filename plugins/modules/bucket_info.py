@@ -43,8 +43,8 @@ options:
       - An empty list returns only names and creation dates (one request in all).
     type: list
     elements: str
-    choices: [versioning, object_lock, tags, policy, cors, encryption, lifecycle, acl, quota]
-    default: [versioning, object_lock, tags, policy, cors, encryption, lifecycle, acl]
+    choices: [acl, cors, encryption, lifecycle, object_lock, policy, quota, tags, versioning]
+    default: [acl, cors, encryption, lifecycle, object_lock, policy, tags, versioning]
 notes:
   - Credentials are never logged.
 seealso:
@@ -114,16 +114,11 @@ buckets:
 
 from concurrent.futures import ThreadPoolExecutor
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import (
-    HAS_BOTO3, BOTO3_IMPORT_ERROR, S3_CONNECTION_SPEC, s3_client)
-from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import s3_client
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run, s3_module, shell_factory
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import (
-    S3ModuleError, NotSupported, BucketNotFound, translate)
-from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import make_facets
-
-FACET_NAMES = ["versioning", "object_lock", "tags", "policy", "cors", "encryption", "lifecycle", "acl", "quota"]
+    BOTO_ERRORS, NotSupported, BucketNotFound, ValidationError, translate)
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import FACET_NAMES, make_facets
 
 
 def describe(client, facets, bucket, warnings):
@@ -144,26 +139,22 @@ def main():
     spec = dict(
         name=dict(type="str", aliases=["bucket"]),
         prefix=dict(type="str"),
-        facets=dict(type="list", elements="str", choices=FACET_NAMES, default=FACET_NAMES[:-1]),
+        facets=dict(type="list", elements="str", choices=sorted(FACET_NAMES),
+                    default=sorted(n for n in FACET_NAMES if n != "quota")),
     )
-    spec.update(S3_CONNECTION_SPEC)
-    spec.update(SEAWEEDFS_ADMIN_SPEC)
-    module = AnsibleModule(argument_spec=spec, supports_check_mode=True)
-    if not HAS_BOTO3:
-        module.fail_json(msg=missing_required_lib("boto3"), exception=str(BOTO3_IMPORT_ERROR))
+    module = s3_module(spec)
     p = module.params
-    if "quota" in p["facets"] and not p.get("seaweedfs_master"):
-        module.fail_json(msg="facets=quota is read through the SeaweedFS admin shell: set seaweedfs_master")
-    facets = [f for f in make_facets(lambda: WeedShell(p["seaweedfs_master"], p["seaweedfs_weed_path"],
-                                                       p["seaweedfs_timeout"]))
-              if f.name in p["facets"]]
     warnings = []
-    try:
+
+    def body():
+        if "quota" in p["facets"] and not p.get("seaweedfs_master"):
+            raise ValidationError("facets=quota is read through the SeaweedFS admin shell: set seaweedfs_master")
+        facets = [f for f in make_facets(shell_factory(p)) if f.name in p["facets"]]
         client = s3_client(p)
         try:
             listing = client.list_buckets().get("Buckets") or []
-        except Exception as exc:
-            raise translate(exc, "ListBuckets") from exc
+        except BOTO_ERRORS as exc:
+            raise translate(exc, "ListBuckets", client=client) from exc
         chosen = [b for b in listing if (not p["name"] or b["Name"] == p["name"])
                   and (not p["prefix"] or b["Name"].startswith(p["prefix"]))]
         chosen.sort(key=lambda b: b["Name"])
@@ -176,11 +167,10 @@ def main():
 
         with ThreadPoolExecutor(max_workers=8) as pool:
             buckets = [b for b in pool.map(one, chosen) if b is not None]
-    except S3ModuleError as exc:
-        module.fail_json(msg=str(exc), error_code=exc.code, operation=exc.operation)
-    for w in warnings:
-        module.warn(w)
-    module.exit_json(changed=False, buckets=buckets)
+        for w in warnings:
+            module.warn(w)
+        return {"changed": False, "buckets": buckets}
+    run(module, body)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tarfile
@@ -25,11 +24,8 @@ BUNDLECTL = [sys.executable, os.path.join(ROOT, "bundle", "bundlectl.py")]
 pytestmark = pytest.mark.skipif(not BUNDLE_DIR, reason="BUNDLE_DIR (a from-source bundle) not set")
 
 
-def free_port():
-    """A port to hand to a server process; it binds right away, and a clash shows as that server failing to start."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def wait_http(url, proc, timeout=20):
@@ -108,11 +104,12 @@ def file_server(tmp_path_factory, source_manifest, versions):
         fl = rel["flannel"] / f"cni-plugin-flannel-linux-amd64-{f}.tgz"
         tgz(fl, {"./flannel-amd64": src["flannel"]})
         (rel["flannel"] / (fl.name + ".sha256")).write_text(f"{sha256(fl)}  {fl.name}\n")
-    port = free_port()
+    (port,), lock = free_ports(1)
     proc = subprocess.Popen([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port),
                              "--directory", str(root)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     wait_http(base + "/", proc)
+    lock.close()
     yield {v: {"kubernetes": f"{base}/{v}/release", "github": f"{base}/{v}/gh"} for v in ("good", "badsum")}
     proc.terminate()
     proc.wait(10)
@@ -122,7 +119,7 @@ def file_server(tmp_path_factory, source_manifest, versions):
 def registry(tmp_path_factory, source_manifest):
     """Debian's docker-registry on loopback, holding the from-source images under their upstream paths."""
     root = tmp_path_factory.mktemp("registry")
-    port = free_port()
+    (port,), lock = free_ports(1)
     (root / "config.yml").write_text(
         "version: 0.1\nlog: {level: warn}\n"
         f"storage: {{filesystem: {{rootdirectory: {root}/data}}, delete: {{enabled: true}}}}\n"
@@ -131,6 +128,7 @@ def registry(tmp_path_factory, source_manifest):
                             stdout=open(root / "log", "w"), stderr=subprocess.STDOUT)
     mirror = f"127.0.0.1:{port}"
     wait_http(f"http://{mirror}/v2/", proc)
+    lock.close()
     for a in source_manifest["artifacts"]:
         if a["kind"] == "image":
             path = a["image"].split("/", 1)[1]

@@ -43,5 +43,5 @@ class Acl(Facet):
     def read(self, client, bucket):
         return canned_acl_from_grants(self.call(client.get_bucket_acl, self.read_operation, bucket))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         self.call(client.put_bucket_acl, "PutBucketAcl", bucket, ACL=desired)

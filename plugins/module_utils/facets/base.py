@@ -7,7 +7,7 @@ comparing desired with current is a plain equality and diff output is stable."""
 
 from __future__ import annotations
 
-from ..s3_errors import S3ModuleError, error_code, translate, NOT_CONFIGURED_CODES
+from ..s3_errors import BOTO_ERRORS, error_code, translate, NOT_CONFIGURED_CODES
 
 
 class Facet:
@@ -28,23 +28,23 @@ class Facet:
         """Normalised current value; raises a typed S3ModuleError on failure."""
         raise NotImplementedError
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
+        """Make the server hold `desired`; params are the module's, for what the normalised value leaves out."""
         raise NotImplementedError
 
     # Helpers -------------------------------------------------------------------------------------
     def call(self, fn, operation, bucket, **kwargs):
+        """fn is a bound method of the S3 client."""
         try:
             return fn(Bucket=bucket, **kwargs)
-        except S3ModuleError:
-            raise
-        except Exception as exc:  # botocore ClientError / connection errors
-            raise translate(exc, operation, bucket) from exc
+        except BOTO_ERRORS as exc:
+            raise translate(exc, operation, bucket, getattr(fn, "__self__", None)) from exc
 
     def get_or_none(self, fn, operation, bucket):
         """Call a GET whose 'not configured' answer is an error code; return None in that case."""
         try:
             return fn(Bucket=bucket)
-        except Exception as exc:
+        except BOTO_ERRORS as exc:
             if error_code(exc) in NOT_CONFIGURED_CODES:
                 return None
-            raise translate(exc, operation, bucket) from exc
+            raise translate(exc, operation, bucket, getattr(fn, "__self__", None)) from exc

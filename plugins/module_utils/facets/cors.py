@@ -44,7 +44,7 @@ class Cors(Facet):
         resp = self.get_or_none(client.get_bucket_cors, self.read_operation, bucket)
         return [normalize_cors_rule(r) for r in (resp or {}).get("CORSRules") or []]
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if not desired:
             self.call(client.delete_bucket_cors, "DeleteBucketCors", bucket)
         else:

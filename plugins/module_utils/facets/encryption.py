@@ -1,6 +1,8 @@
 # -*- coding: utf-8 -*-
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Default encryption. What the module does not model (S3 Bucket Keys, more than one rule) shows in the normalised
+value, so it compares as a difference instead of being dropped."""
 from __future__ import annotations
 
 from .base import Facet
@@ -14,6 +16,10 @@ def encryption_from_api(resp):
     out = {"algorithm": default.get("SSEAlgorithm") or "none"}
     if default.get("KMSMasterKeyID"):
         out["key_id"] = default["KMSMasterKeyID"]
+    if rules[0].get("BucketKeyEnabled"):
+        out["bucket_key_enabled"] = True
+    if len(rules) > 1:
+        out["more_rules"] = rules[1:]
     return out
 
 
@@ -31,7 +37,7 @@ class Encryption(Facet):
     def read(self, client, bucket):
         return encryption_from_api(self.get_or_none(client.get_bucket_encryption, self.read_operation, bucket))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if desired["algorithm"] == "none":
             self.call(client.delete_bucket_encryption, "DeleteBucketEncryption", bucket)
             return

@@ -1,7 +1,11 @@
 # -*- coding: utf-8 -*-
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Lifecycle rules. Rules are compared in a canonical flat form keyed by ID (their order carries no meaning)."""
+"""Lifecycle rules. Rules are compared in a canonical flat form keyed by ID (their order carries no meaning).
+
+What the module does not model (tag and size filters, expiration dates, expired-delete-marker cleanup, noncurrent
+transitions, ...) is kept in the canonical form under "not_modelled", so a server rule that has it never compares
+equal to a declared rule without it: the module reports the drift and rewrites the rule as declared."""
 
 from __future__ import annotations
 
@@ -21,6 +25,36 @@ def _canonical(rule_id, status, prefix, expiration_days=None, noncurrent_days=No
     if transitions:
         out["transitions"] = sorted(({"days": int(t["days"]), "storage_class": str(t["storage_class"])}
                                      for t in transitions), key=lambda t: (t["days"], t["storage_class"]))
+    return out
+
+
+# The parts of an API rule the canonical form expresses; everything else is "not modelled".
+_MODELLED = {
+    "ID": True, "Status": True, "Prefix": True,
+    "Filter": {"Prefix": True, "And": {"Prefix": True}},
+    "Expiration": {"Days": True},
+    "NoncurrentVersionExpiration": {"NoncurrentDays": True},
+    "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": True},
+    "Transitions": True,  # checked element by element below
+}
+_MODELLED_TRANSITION = frozenset(("Days", "StorageClass"))
+
+
+def _not_modelled(raw, model):
+    """What of `raw` (an API structure) `model` does not cover; values that mean "off" are left out."""
+    out = {}
+    for key, value in (raw or {}).items():
+        if value in (None, False, "", [], {}):
+            continue
+        sub = model.get(key)
+        if sub is True:
+            continue
+        if isinstance(sub, dict) and isinstance(value, dict):
+            rest = _not_modelled(value, sub)
+            if rest:
+                out[key] = rest
+        else:
+            out[key] = value
     return out
 
 
@@ -56,13 +90,20 @@ def lifecycle_from_api(api_rules):
     for r in api_rules or []:
         flt = r.get("Filter") or {}
         prefix = flt.get("Prefix", r.get("Prefix", "")) or ((flt.get("And") or {}).get("Prefix", ""))
-        out.append(_canonical(
+        rule = _canonical(
             r.get("ID", ""), (r.get("Status") or "Enabled").lower(), prefix,
             (r.get("Expiration") or {}).get("Days"),
             (r.get("NoncurrentVersionExpiration") or {}).get("NoncurrentDays"),
             (r.get("AbortIncompleteMultipartUpload") or {}).get("DaysAfterInitiation"),
             [{"days": t.get("Days", 0), "storage_class": t.get("StorageClass")} for t in r.get("Transitions") or []],
-        ))
+        )
+        rest = _not_modelled(r, _MODELLED)
+        odd = [t for t in r.get("Transitions") or [] if set(t) - _MODELLED_TRANSITION]
+        if odd:
+            rest["Transitions"] = odd
+        if rest:
+            rule["not_modelled"] = rest
+        out.append(rule)
     return sorted(out, key=lambda r: r["id"])
 
 
@@ -94,7 +135,7 @@ class Lifecycle(Facet):
         resp = self.get_or_none(client.get_bucket_lifecycle_configuration, self.read_operation, bucket)
         return lifecycle_from_api((resp or {}).get("Rules"))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if not desired:
             self.call(client.delete_bucket_lifecycle, "DeleteBucketLifecycle", bucket)
         else:

@@ -51,7 +51,7 @@ class ObjectLock(Facet):
     def read(self, client, bucket):
         return lock_from_api(self.get_or_none(client.get_object_lock_configuration, self.read_operation, bucket))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         conf = {"ObjectLockEnabled": "Enabled"}
         ret = desired.get("default_retention")
         if ret:

@@ -92,11 +92,8 @@ class Policy(Facet):
     def desired(self, params, current):
         value = params["policy"]
         if value in ("", {}, "{}"):
-            self._as_given = None
             return None  # an empty policy means "no policy"
-        # Compare in canonical form, but write the policy as the user wrote it.
-        self._as_given = parse_policy(value)
-        return normalize_policy(self._as_given)
+        return normalize_policy(parse_policy(value))
 
     def read(self, client, bucket):
         resp = self.get_or_none(client.get_bucket_policy, self.read_operation, bucket)
@@ -104,9 +101,10 @@ class Policy(Facet):
             return None
         return normalize_policy(json.loads(resp["Policy"]))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if desired is None:
             self.call(client.delete_bucket_policy, "DeleteBucketPolicy", bucket)
         else:
-            policy = getattr(self, "_as_given", None) or desired
-            self.call(client.put_bucket_policy, "PutBucketPolicy", bucket, Policy=json.dumps(policy))
+            # Compared in canonical form, written as the user wrote it.
+            self.call(client.put_bucket_policy, "PutBucketPolicy", bucket,
+                      Policy=json.dumps(parse_policy(params["policy"])))

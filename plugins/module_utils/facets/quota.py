@@ -6,7 +6,6 @@ Enforcement is SeaweedFS's own job (`s3.bucket.quota.enforce`), run by the platf
 
 from __future__ import annotations
 
-from ..s3_errors import BucketNotFound, AdminShellError
 from .base import Facet
 
 
@@ -30,15 +29,11 @@ class Quota(Facet):
         return params["quota_mb"]
 
     def read(self, client, bucket):
+        # Existence is learned from S3 (HeadBucket, or another facet's GET), never from the shell's wording.
         from ..seaweedfs_shell import parse_quota
-        try:
-            return max(parse_quota(self.shell.run(f"s3.bucket.quota -name={bucket} -op=get")), 0)
-        except AdminShellError as exc:
-            if "did not find bucket" in str(exc):
-                raise BucketNotFound(f"bucket '{bucket}' does not exist") from exc
-            raise
+        return max(parse_quota(self.shell.run(f"s3.bucket.quota -name={bucket} -op=get")), 0)
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if desired == 0:
             self.shell.run(f"s3.bucket.quota -name={bucket} -op=remove")
         else:

@@ -32,7 +32,7 @@ class Tags(Facet):
         resp = self.get_or_none(client.get_bucket_tagging, self.read_operation, bucket)
         return tagset_to_dict((resp or {}).get("TagSet"))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         if not desired:
             self.call(client.delete_bucket_tagging, "DeleteBucketTagging", bucket)
             return

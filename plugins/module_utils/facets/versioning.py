@@ -24,6 +24,6 @@ class Versioning(Facet):
         resp = self.call(client.get_bucket_versioning, self.read_operation, bucket)
         return normalize_versioning(resp.get("Status"))
 
-    def write(self, client, bucket, desired, current):
+    def write(self, client, bucket, desired, current, params):
         self.call(client.put_bucket_versioning, "PutBucketVersioning", bucket,
                   VersioningConfiguration={"Status": desired.capitalize()})

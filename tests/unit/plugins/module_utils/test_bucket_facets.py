@@ -157,3 +157,41 @@ def test_object_lock_rules():
         facet.desired({"object_lock_default_retention": {"mode": "GOVERNANCE", "days": 1}}, unlocked)
     assert facet.desired({"object_lock_default_retention": {}}, locked)["default_retention"] is None
     assert facet.desired({"object_lock_enabled": True}, locked) == locked
+
+
+SIMPLE_RULE = [{"id": "r1", "status": "enabled", "prefix": "logs/", "expiration_days": 30}]
+
+
+@pytest.mark.parametrize("extra", [
+    {"Filter": {"And": {"Prefix": "logs/", "Tags": [{"Key": "tier", "Value": "cold"}]}}},
+    {"Filter": {"Prefix": "logs/", "Tag": {"Key": "tier", "Value": "cold"}}},
+    {"Filter": {"And": {"Prefix": "logs/", "ObjectSizeGreaterThan": 1024}}},
+    {"Expiration": {"Days": 30, "ExpiredObjectDeleteMarker": True}},
+    {"Expiration": {"Date": "2030-01-01T00:00:00Z"}},
+    {"NoncurrentVersionTransitions": [{"NoncurrentDays": 10, "StorageClass": "GLACIER"}]},
+    {"NoncurrentVersionExpiration": {"NoncurrentDays": 5, "NewerNoncurrentVersions": 2}},
+    {"Transitions": [{"Date": "2030-01-01T00:00:00Z", "StorageClass": "GLACIER"}]},
+])
+def test_lifecycle_parts_the_module_does_not_model_are_a_difference(extra):
+    api = {"ID": "r1", "Status": "Enabled", "Filter": {"Prefix": "logs/"}, "Expiration": {"Days": 30}}
+    assert lifecycle_from_api([api]) == lifecycle_from_options(SIMPLE_RULE)  # the plain rule compares equal
+    drifted = lifecycle_from_api([dict(api, **extra)])
+    assert drifted != lifecycle_from_options(SIMPLE_RULE)
+    assert drifted[0]["not_modelled"], drifted
+
+
+def test_lifecycle_off_values_are_not_drift():
+    api = {"ID": "r1", "Status": "Enabled", "Filter": {"Prefix": "logs/"},
+           "Expiration": {"Days": 30, "ExpiredObjectDeleteMarker": False}}
+    assert lifecycle_from_api([api]) == lifecycle_from_options(SIMPLE_RULE)
+
+
+def test_encryption_bucket_key_and_extra_rules_are_a_difference():
+    plain = {"ServerSideEncryptionConfiguration": {"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]}}
+    assert encryption_from_api(plain) == {"algorithm": "AES256"}
+    keyed = {"ServerSideEncryptionConfiguration": {"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}, "BucketKeyEnabled": True}]}}
+    assert encryption_from_api(keyed) != {"algorithm": "AES256"}
+    two = {"ServerSideEncryptionConfiguration": {"Rules": plain["ServerSideEncryptionConfiguration"]["Rules"] * 2}}
+    assert encryption_from_api(two) != {"algorithm": "AES256"}
