@@ -21,7 +21,7 @@ bench: setup ## Run the benchmarks in tests/benchmarks/
 
 lab-deploy: setup ## Main job: build the offline bundle (cached), bring up the local lab and deploy the platform onto it
 	@bundle="$$(python3 bundle/build.py)" && $(MAKE) --no-print-directory lab-up && \
-	  . scripts/lib.sh && use_venv && ansible-playbook -i inventories/lab playbooks/site.yml -e "metalstore_bundle_dir=$$bundle"
+	  . scripts/lib.sh && use_venv && ansible-playbook -i inventories/lab lab/playbooks/site.yml -e "metalstore_bundle_dir=$$bundle"
 
 # Topic makefiles (lab, bundle, ...) add their own targets.
 -include mk/*.mk

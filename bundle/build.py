@@ -113,15 +113,15 @@ def bundle_key(recipe, comp_keys, gov, debs):
 
 # --- Go builds ---------------------------------------------------------------------------------------------
 def module_origin(comp, wdir):
-    """Commit and time of a release, from the module proxy's record (downloaded, and checked against go.sum, now)."""
+    """Commit and time of a release, from the module proxy's record (.info) of it; the module is downloaded (and
+    checked against go.sum) first, so a cold GOMODCACHE works."""
     proc = run(["go", "mod", "download", "-json", comp.module], cwd=wdir, env=go_env())
     try:
-        info = json.loads(proc.stdout)
-    except ValueError:
-        info = {}
-    if proc.returncode != 0 or info.get("Error"):
-        raise BundleError(f"cannot download {comp.module}@{comp.version}: "
-                          f"{info.get('Error') or gomod.last_error(proc.stderr)}")
+        info_path = json.loads(proc.stdout).get("Info")
+        with open(info_path) as f:
+            info = json.load(f)
+    except (ValueError, TypeError, OSError):
+        raise BundleError(f"cannot download {comp.module}@{comp.version}: {gomod.last_error(proc.stderr)}") from None
     commit = (info.get("Origin") or {}).get("Hash") or "unknown"
     return commit, info.get("Time", "1970-01-01T00:00:00Z")
 

@@ -44,8 +44,10 @@ PY
   fi
   ln -sfn "$ROOT" "$tree/metalstore/platform"
   # Prove the standard command is satisfied by what is installed (it must not need the network).
-  "$ROOT/.venv/bin/ansible-galaxy" collection install -r requirements.yml -p "$COLLECTIONS" --offline >/dev/null 2>&1 \
-    || "$ROOT/.venv/bin/ansible-galaxy" collection list -p "$COLLECTIONS" >/dev/null
+  for req in requirements.yml tests/requirements.yml; do
+    "$ROOT/.venv/bin/ansible-galaxy" collection install -r "$req" -p "$COLLECTIONS" --offline >/dev/null 2>&1 \
+      || "$ROOT/.venv/bin/ansible-galaxy" collection list -p "$COLLECTIONS" >/dev/null
+  done
 }
 
 make_venv "$ROOT/.venv" 3.12 ">=2.21,<2.22"

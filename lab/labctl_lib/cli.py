@@ -58,6 +58,17 @@ def build_parser() -> argparse.ArgumentParser:
     pd.add_argument("--device", required=True, help="name inside the node, e.g. vdb")
     pd.add_argument("--size", default="2G")
     pd.add_argument("--container", help="also create /dev/DEVICE in this (running) container")
+    pr = sub.add_parser("node", help="(molecule) start one node on a lab network made by net-up (the same way as up)")
+    _lab_args(pr)
+    pr.add_argument("--node", required=True, help="container name")
+    pr.add_argument("--hostname")
+    pr.add_argument("--ip", required=True)
+    pr.add_argument("--image")
+    pr.add_argument("--host", action="append", default=[], help="NAME=IP of a peer (written to /etc/hosts)")
+    pr.add_argument("--volume", action="append", default=[])
+    pr.add_argument("--env", action="append", default=[])
+    pr.add_argument("--label", action="append", default=[])
+    pr.add_argument("--extra", action="append", default=[], help="more podman run options")
     pw = sub.add_parser("wait", help="(molecule) wait for systemd to finish booting in containers")
     pw.add_argument("containers", nargs="+")
     return p
@@ -97,6 +108,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.container:
                 disks.expose(args.container, loop, args.device)
             print(loop)
+        elif args.cmd == "node":
+            lab = plan.check_name(args.name)
+            pm.ensure_prereqs()
+            if pm.podman("container", "exists", args.node, check=False).returncode == 0:
+                pm.podman("start", args.node)
+            else:
+                peers = dict(h.split("=", 1) for h in args.host)
+                nodes.start_node(lab, f"{lab}-net", args.node, args.ip, args.image or image.ensure_image(), peers,
+                                 args.hostname, args.volume, args.env, args.extra, args.label)
         elif args.cmd == "wait":
             nodes.wait_systemd(args.containers)
     except (LabError, ValueError) as exc:

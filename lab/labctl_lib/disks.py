@@ -21,7 +21,9 @@ def attach(lab: str, node: str, device: str, size: str) -> str:
         return current[0]
     if not path.exists():
         run(["truncate", "-s", size, str(path)])
-    return run(["losetup", "--find", "--show", str(path)]).stdout.strip()
+    # --partscan: partitions made inside a node get kernel devices (loopNpM), which the node's lab-partitions
+    # service turns into /dev/vdXN like udev would on a host.
+    return run(["losetup", "--find", "--show", "--partscan", str(path)]).stdout.strip()
 
 
 def expose(container: str, loop: str, device: str) -> None:

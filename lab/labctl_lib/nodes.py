@@ -100,19 +100,32 @@ def wait_ssh(ip: str, key: Path, timeout: float = 30) -> None:
         time.sleep(0.5)
 
 
-def run_node(plan: Plan, node, ref: str) -> None:
-    args = ["run", "-d", "--name", node.name, "--hostname", node.name, "--label", f"{LABEL}={plan.lab}",
-            "--network", plan.network, "--ip", node.ip, "--dns", "none",
+def start_node(lab: str, network: str, name: str, ip: str, ref: str, hosts: dict[str, str],
+               hostname: str | None = None, volumes: list[str] = (), env: list[str] = (), extra: list[str] = (),
+               labels: list[str] = ()) -> None:
+    """Start one lab node: the one way nodes are made (`labctl up` and molecule's create step both use it)."""
+    vol = f"{name}-containerd"
+    if pm.podman("volume", "exists", vol, check=False).returncode != 0:
+        pm.podman("volume", "create", "--label", f"{LABEL}={lab}", vol)
+    args = ["run", "-d", "--name", name, "--hostname", hostname or name, "--label", f"{LABEL}={lab}",
+            "--network", network, "--ip", ip, "--dns", "none",
             "--privileged", "--pull", "never", *NODE_RUN_OPTS,
             # containerd's snapshots cannot live on overlayfs (the container's root): give it a real directory.
-            "--volume", f"{node.name}-containerd:/var/lib/containerd"]
-    for other in plan.nodes:
-        if other.name != node.name:
-            args += ["--add-host", f"{other.name}:{other.ip}"]
-    vol = f"{node.name}-containerd"
-    if pm.podman("volume", "exists", vol, check=False).returncode != 0:
-        pm.podman("volume", "create", "--label", f"{LABEL}={plan.lab}", vol)
-    pm.podman(*args, ref)
+            "--volume", f"{vol}:/var/lib/containerd"]
+    for other, other_ip in sorted(hosts.items()):
+        if other != (hostname or name):
+            args += ["--add-host", f"{other}:{other_ip}"]
+    for v in volumes:
+        args += ["--volume", v]
+    for e in env:
+        args += ["--env", e]
+    for label in labels:
+        args += ["--label", label]
+    pm.podman(*args, *extra, ref)
+
+
+def run_node(plan: Plan, node, ref: str) -> None:
+    start_node(plan.lab, plan.network, node.name, node.ip, ref, {n.name: n.ip for n in plan.nodes})
 
 
 def up(plan: Plan) -> None:
@@ -237,8 +250,7 @@ def net_up(lab: str, count: int = 0) -> dict:
         gateway = str(net.network_address + 1)
         create_network(lab, f"{lab}-net", subnet, gateway)
     ips = [str(net.network_address + FIRST_HOST + i) for i in range(count)]
-    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "ips": ips,
-            "run_opts": NODE_RUN_OPTS}
+    return {"network": f"{lab}-net", "subnet": subnet, "gateway": gateway, "image": ref, "ips": ips}
 
 
 def plan_from_args(lab: str, nodes: int, subnet: str, disks_per_node: int, disk_size: str) -> Plan:

@@ -87,6 +87,45 @@ exec /sbin/init "$@"
 INIT
 chmod 0755 /usr/local/sbin/lab-init
 
+# udev stand-in for data disks: nodes have no udev, and a loop device's partitions (losetup --partscan) appear only on
+# the host. This creates /dev/vdXN for every partition of a /dev/vdX data disk (and removes vanished ones) within a
+# second, as udev would on a host.
+cat > /usr/local/sbin/lab-partitions <<'SH'
+#!/bin/sh
+while :; do
+  for disk in /dev/vd[b-z]; do
+    [ -b "$disk" ] || continue
+    sys="/sys/dev/block/$(stat -c '%t:%T' "$disk" | awk -F: '{printf "%d:%d", "0x"$1, "0x"$2}')"
+    for part in "$sys"/*/partition; do
+      [ -f "$part" ] || continue
+      n="$(cat "$part")"; dev="$(cat "$(dirname "$part")/dev")"
+      want="$disk$n"; maj="${dev%:*}"; min="${dev#*:}"
+      if ! [ -b "$want" ] || [ "$(stat -c '%t:%T' "$want")" != "$(printf '%x:%x' "$maj" "$min")" ]; then
+        rm -f "$want"; mknod -m 0660 "$want" b "$maj" "$min"; chgrp disk "$want"
+      fi
+    done
+    for node in "$disk"[0-9]*; do
+      [ -b "$node" ] || continue
+      [ -f "$sys/$(basename "$(readlink -f "$sys")")p${node#$disk}/partition" ] || rm -f "$node"
+    done
+  done
+  sleep 1
+done
+SH
+chmod 0755 /usr/local/sbin/lab-partitions
+cat > /etc/systemd/system/lab-partitions.service <<'UNIT'
+[Unit]
+Description=Device nodes for the partitions of lab data disks (udev stand-in)
+
+[Service]
+ExecStart=/usr/local/sbin/lab-partitions
+Restart=always
+
+[Install]
+WantedBy=multi-user.target
+UNIT
+systemctl enable lab-partitions.service
+
 # Units that make no sense in a container or add background noise/load to tests.
 systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer e2scrub_reap.service fstrim.timer \
   console-getty.service getty@tty1.service systemd-networkd-wait-online.service >/dev/null 2>&1 || true

@@ -24,9 +24,10 @@ t0=$(date +%s)
 python3 bundle/bundlectl.py verify --quiet "$BUNDLE_DIR"
 log "manifest verified in $(( $(date +%s) - t0 ))s"
 for v in $(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["kubernetes_versions"])' "$BUNDLE_DIR/manifest.json"); do
-  got="$("$BUNDLE_DIR/bin/$v/kubeadm" version -o short) $("$BUNDLE_DIR/bin/$v/kubectl" version --client -o json | python3 -c 'import json,sys; print(json.load(sys.stdin)["clientVersion"]["gitVersion"])')"
-  [ "$got" = "$v $v" ] || { echo "FAIL: kubeadm/kubectl of $v report '$got'" >&2; exit 1; }
-  echo "ok: kubeadm and kubectl of $v report $v"
+  got="$("$BUNDLE_DIR/bin/$v/kubeadm" version -o short) $("$BUNDLE_DIR/bin/$v/kubectl" version --client -o json |
+    python3 -c 'import json,re,sys; c=json.load(sys.stdin)["clientVersion"]; print(c["gitVersion"], "commit" if re.fullmatch("[0-9a-f]{40}", c["gitCommit"]) else c["gitCommit"])')"
+  [ "$got" = "$v $v commit" ] || { echo "FAIL: kubeadm/kubectl of $v report '$got' (want '$v $v' and the release's commit)" >&2; exit 1; }
+  echo "ok: kubeadm and kubectl of $v report $v and the release's git commit"
 done
 export BUNDLE_DIR
 exec pytest -q -p no:cacheprovider -o console_output_style=classic --durations=5 tests/bundle

@@ -2,9 +2,10 @@
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Benchmark: converge N buckets (versioning + tags + policy + CORS + lifecycle) on one real SeaweedFS,
-then re-run with nothing to change; once with metalstore.platform.bucket, once with amazon.aws.s3_bucket
-plus community.aws.s3_cors / s3_lifecycle doing the same work. Prints wall times, their ratio and
-S3 requests per bucket (counted by a botocore hook in every process, see callcount/sitecustomize.py).
+then re-run with nothing to change; with metalstore.platform.bucket (one task looped over the buckets), with
+metalstore.platform.buckets (one task for all of them), and with amazon.aws.s3_bucket plus community.aws.s3_cors /
+s3_lifecycle doing the same work. Prints wall times, the ratios against amazon.aws from the same run, and S3
+requests per bucket (counted by a botocore hook in every process, see callcount/sitecustomize.py).
 
   make bench            (or: python tests/benchmarks/bucket_bench.py --buckets 50)
 """
@@ -39,13 +40,17 @@ def playbooks(info, n):
     conn = {"endpoint_url": info["endpoint"], "access_key": info["admin"][0], "secret_key": info["admin"][1],
             "region": "us-east-1"}
     common = {"hosts": "localhost", "gather_facts": False, "connection": "local"}
-    ours = dict(common, name="metalstore.platform.bucket", vars={"names": [f"ms-bench-{i:03d}" for i in range(n)]},
-                tasks=[{"name": "Bucket", "metalstore.platform.bucket": dict(
-                    conn, name="{{ item }}", versioning="enabled", tags={"team": "bench", "tier": "gold"},
-                    policy="{{ lookup('ansible.builtin.template', 'policy.j2') }}",
+    settings = dict(versioning="enabled", tags={"team": "bench", "tier": "gold"},
                     cors_rules=[{"allowed_methods": ["GET", "HEAD"], "allowed_origins": ["https://app.example.test"],
                                  "max_age_seconds": 300}],
-                    lifecycle_rules=LIFECYCLE), "loop": "{{ names }}"}])
+                    lifecycle_rules=LIFECYCLE)
+    ours = dict(common, name="metalstore.platform.bucket", vars={"names": [f"ms-bench-{i:03d}" for i in range(n)]},
+                tasks=[{"name": "Bucket", "metalstore.platform.bucket": dict(
+                    conn, name="{{ item }}", policy="{{ lookup('ansible.builtin.template', 'policy.j2') }}",
+                    **settings), "loop": "{{ names }}"}])
+    many_names = [f"ms-many-{i:03d}" for i in range(n)]
+    many = dict(common, name="metalstore.platform.buckets", tasks=[{"name": "Buckets", "metalstore.platform.buckets": dict(
+        conn, buckets=[dict(settings, name=b, policy=policy(b)) for b in many_names])}])
     theirs_tasks = [
         {"name": "Bucket", "amazon.aws.s3_bucket": dict(
             conn, name="{{ item }}", versioning=True, tags={"team": "bench", "tier": "gold"},
@@ -66,7 +71,7 @@ def playbooks(info, n):
                              "loop": "{{ names }}"})
     theirs = dict(common, name="amazon.aws", vars={"names": [f"aws-bench-{i:03d}" for i in range(n)]},
                   tasks=theirs_tasks)
-    return ours, theirs
+    return ours, many, theirs
 
 
 def run(playbook_path, call_log, env):
@@ -97,7 +102,7 @@ def main():
                                                             os.environ.get("PYTHONPATH")])),
                    ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default", ANSIBLE_CALLBACK_RESULT_FORMAT="json")
         results = {}
-        for name, play in zip(("metalstore", "amazon.aws"), playbooks(info, args.buckets)):
+        for name, play in zip(("bucket", "buckets", "amazon.aws"), playbooks(info, args.buckets)):
             path = os.path.join(work, f"{name}.yml")
             with open(path, "w", encoding="utf-8") as f:
                 json.dump([play], f)
@@ -110,18 +115,19 @@ def main():
     for tool, phases in results.items():
         for phase, (wall, changed, calls) in phases.items():
             print(f"{tool:<12} {phase:<9} {wall:>8.1f} {changed:>8} {len(calls):>9} {len(calls) / n:>13.1f}")
-    ours, theirs = results["metalstore"], results["amazon.aws"]
-    ratio_noop = theirs["noop"][0] / ours["noop"][0]
-    ratio_conv = theirs["converge"][0] / ours["converge"][0]
-    print(f"\nno-op speed-up (amazon.aws / metalstore): {ratio_noop:.1f}x; converge: {ratio_conv:.1f}x")
-    print(f"metalstore no-op calls per bucket: {len(ours['noop'][2]) / n:.1f} "
-          f"(amazon.aws: {len(theirs['noop'][2]) / n:.1f})")
+    theirs = results["amazon.aws"]
+    for tool in ("bucket", "buckets"):
+        ours = results[tool]
+        print(f"\n{tool}: speed-up against amazon.aws, no-op {theirs['noop'][0] / ours['noop'][0]:.1f}x, "
+              f"converge {theirs['converge'][0] / ours['converge'][0]:.1f}x; no-op calls per bucket "
+              f"{len(ours['noop'][2]) / n:.1f} (amazon.aws: {len(theirs['noop'][2]) / n:.1f})")
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
             json.dump({t: {p: {"wall_s": round(w, 2), "changed": c, "calls": len(cl)} for p, (w, c, cl) in ph.items()}
                        for t, ph in results.items()}, f, indent=2)
-    if ours["noop"][1] != 0:
-        sys.exit("metalstore no-op run reported changes: idempotence broken")
+    for tool in ("bucket", "buckets"):
+        if results[tool]["noop"][1] != 0:
+            sys.exit(f"{tool}: the no-op run reported changes: idempotence broken")
 
 
 if __name__ == "__main__":

@@ -2,12 +2,12 @@
 # Lab nodes are offline (like a dark site): build a flat, trusted apt repository holding the Debian 12 packages
 # the prepare roles install, plus the dependencies the node image lacks, from the controller's apt mirror.
 #   lab-debs.sh OUT_TARBALL PACKAGE...
-# Cached by package list; the tarball is pushed into nodes by use-lab-debs.yml and used through
+# Cached by package list; the tarball is pushed into nodes by lab/playbooks/packages.yml and used through
 # prerequisites_apt_repositories, the same variable a real dark site points at its local mirror.
 set -euo pipefail
 out="${1:?usage: lab-debs.sh OUT_TARBALL PACKAGE...}"; shift
 here="$(cd "$(dirname "$0")" && pwd)"
-image_list="$here/../../../lab/node-image/packages.txt"
+image_list="$here/../node-image/packages.txt"
 stamp="$( (printf '%s\n' "$@" | sort; cat "$image_list" 2>/dev/null) | sha256sum | cut -c1-16)"
 if [ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then exit 0; fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT

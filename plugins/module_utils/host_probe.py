@@ -1,23 +1,22 @@
-"""Read-only state gathering for the metalstore.platform.preflight role.
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Read-only inspection of a host for the host_facts module: disks, paths, listening ports, routes, time, kernel
+features. Parsers take the text of the /proc files they read, so they are tested without a host."""
 
-Usage: preflight_gather.py <base64 JSON request>. Prints one JSON document on stdout and changes nothing on the host.
-The request names what to look at: {"paths": [...], "disks": [...], "kernel_modules": {name: [probe, ...]},
-"controller_time": <epoch seconds>}. A probe is a path whose existence proves a built-in feature, or "fs:<name>" for a
-filesystem listed in /proc/filesystems.
-"""
-import base64
+from __future__ import annotations
+
 import json
 import os
 import socket
 import stat
 import subprocess
-import sys
 import time
 
-
 def run(cmd):
+    """(rc, stdout, stderr); every probe is bounded (20 s) and a missing tool is rc 127."""
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)  # pylint: disable=ansible-bad-function
         return proc.returncode, proc.stdout, proc.stderr
     except (OSError, subprocess.TimeoutExpired) as exc:
         return 127, "", str(exc)
@@ -32,9 +31,13 @@ def read(path, default=""):
 
 
 def mountinfo():
-    """[(major:minor, mount point, fstype, source)] from /proc/self/mountinfo."""
+    return parse_mountinfo(read("/proc/self/mountinfo"))
+
+
+def parse_mountinfo(text):
+    """[(major:minor, mount point, fstype, source)] from the text of /proc/self/mountinfo."""
     mounts = []
-    for line in read("/proc/self/mountinfo").splitlines():
+    for line in text.splitlines():
         left, dummy, right = line.partition(" - ")
         fields, rfields = left.split(), right.split()
         if len(fields) < 5 or len(rfields) < 2:
@@ -113,18 +116,24 @@ def kernel_state(name, probes):
             "module_support": module_support}
 
 
+def parse_proc_net(text, proto, inodes):
+    """Add {socket inode: {"port/proto"}} for listening TCP (state 0A) / bound UDP (07) sockets of a /proc/net file."""
+    listen_state = "0A" if proto == "tcp" else "07"
+    for line in text.splitlines()[1:]:
+        cols = line.split()
+        if len(cols) < 10 or cols[3] != listen_state:
+            continue
+        port = int(cols[1].rsplit(":", 1)[1], 16)
+        inodes.setdefault(cols[9], set()).add("%d/%s" % (port, proto))
+    return inodes
+
+
 def listening_sockets():
     """{"port/proto": [process names]} for listening TCP and bound UDP sockets, without needing ss."""
     inodes = {}
-    for proto, files, listen_state in (("tcp", ("/proc/net/tcp", "/proc/net/tcp6"), "0A"),
-                                       ("udp", ("/proc/net/udp", "/proc/net/udp6"), "07")):
+    for proto, files in (("tcp", ("/proc/net/tcp", "/proc/net/tcp6")), ("udp", ("/proc/net/udp", "/proc/net/udp6"))):
         for path in files:
-            for line in read(path).splitlines()[1:]:
-                cols = line.split()
-                if len(cols) < 10 or cols[3] != listen_state:
-                    continue
-                port = int(cols[1].rsplit(":", 1)[1], 16)
-                inodes.setdefault(cols[9], set()).add("%d/%s" % (port, proto))
+            parse_proc_net(read(path), proto, inodes)
     owners = {}
     for pid in filter(str.isdigit, os.listdir("/proc")):
         fd_dir = "/proc/%s/fd" % pid
@@ -182,35 +191,42 @@ def routes():
     return found
 
 
-def main():
-    request = json.loads(base64.b64decode(sys.argv[1]).decode()) if len(sys.argv) > 1 else {}
-    mounts = mountinfo()
-    hostname = socket.gethostname()
-    try:
-        resolved = sorted({ai[4][0] for ai in socket.getaddrinfo(hostname, None)})
-    except OSError:
-        resolved = []
-    status = read("/proc/self/status")
-    capeff = next((line.split()[1] for line in status.splitlines() if line.startswith("CapEff:")), "0")
-    synced, source = time_state()
-    swap_kb = sum(int(line.split()[2]) for line in read("/proc/swaps").splitlines()[1:] if len(line.split()) > 2)
-    result = {
-        "hostname": hostname,
-        "hostname_addresses": resolved,
-        "paths": {p: path_state(p, mounts) for p in request.get("paths", [])},
-        "disks": {d: disk_state(d, mounts) for d in request.get("disks", [])},
-        "kernel": {n: kernel_state(n, probes or []) for n, probes in request.get("kernel_modules", {}).items()},
-        "listening": listening_sockets(),
-        "time_synchronized": synced,
-        "time_source": source,
-        "clock_skew_seconds": (time.time() - float(request["controller_time"])) if "controller_time" in request else None,
-        "addresses": addresses(),
-        "routes": routes(),
-        "swap_mb": swap_kb // 1024,
-        "capeff": capeff,
-    }
-    json.dump(result, sys.stdout)
+def swap_mb(text):
+    """Swap in use or configured, in MiB, from the text of /proc/swaps."""
+    return sum(int(line.split()[2]) for line in text.splitlines()[1:] if len(line.split()) > 2) // 1024
 
 
-if __name__ == "__main__":
-    main()
+def capeff(status_text):
+    return next((line.split()[1] for line in status_text.splitlines() if line.startswith("CapEff:")), "0")
+
+
+SECTIONS = ("identity", "paths", "disks", "kernel", "ports", "time", "network")
+
+
+def gather(sections, paths=(), disks=(), kernel_modules=None, controller_time=None):
+    """The host's state for the requested sections; changes nothing."""
+    out = {}
+    mounts = mountinfo() if {"paths", "disks"} & set(sections) else []
+    if "identity" in sections:
+        hostname = socket.gethostname()
+        try:
+            resolved = sorted({ai[4][0] for ai in socket.getaddrinfo(hostname, None)})
+        except OSError:
+            resolved = []
+        out.update(hostname=hostname, hostname_addresses=resolved, capeff=capeff(read("/proc/self/status")),
+                   swap_mb=swap_mb(read("/proc/swaps")))
+    if "paths" in sections:
+        out["paths"] = {p: path_state(p, mounts) for p in paths}
+    if "disks" in sections:
+        out["disks"] = {d: disk_state(d, mounts) for d in disks}
+    if "kernel" in sections:
+        out["kernel"] = {n: kernel_state(n, probes or []) for n, probes in (kernel_modules or {}).items()}
+    if "ports" in sections:
+        out["listening"] = listening_sockets()
+    if "time" in sections:
+        synced, source = time_state()
+        out.update(time_synchronized=synced, time_source=source,
+                   clock_skew_seconds=(time.time() - float(controller_time)) if controller_time is not None else None)
+    if "network" in sections:
+        out.update(addresses=addresses(), routes=routes())
+    return out
