@@ -13,6 +13,7 @@ import stat
 import subprocess
 import time
 
+
 def run(cmd):
     """(rc, stdout, stderr); every probe is bounded (20 s) and a missing tool is rc 127."""
     try:

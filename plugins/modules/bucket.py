@@ -295,6 +295,7 @@ from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state i
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_connection import s3_client
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run, s3_module, shell_factory
 
+
 def main():
     module = s3_module(bucket_spec(), required_by={"encryption_key_id": "encryption"})
     params = module.params

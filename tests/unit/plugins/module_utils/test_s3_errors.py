@@ -46,7 +46,7 @@ def test_client_errors_map_by_code_and_carry_the_request_id(code, status, expect
                               http_status_code=status, response_meta={"RequestId": "REQ-42"})
         with pytest.raises(expected) as err:
             get_versioning(c)
-    assert type(err.value) is expected
+    assert err.type is expected  # the exact class, not a parent
     assert err.value.code == code and err.value.operation == "GetBucketVersioning"
     assert err.value.request_id == "REQ-42" and "request id REQ-42" in str(err.value)
     assert err.value.result() == {"error_code": code, "operation": "GetBucketVersioning", "request_id": "REQ-42"}
