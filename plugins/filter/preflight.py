@@ -190,6 +190,21 @@ def _kernel_feature_present(state):
     return bool(state.get("loaded") or state.get("builtin") or state.get("probe"))
 
 
+def _prepared_as_declared(disk, state):
+    """The disk holds what the prerequisites role makes of it: the declared filesystem, on partition 1 (partition:
+    true, the default) or on the whole disk, and where it is mounted, at the declared mount point."""
+    fstype = disk.get("fstype", "xfs")
+    if disk.get("partition", True):
+        part = (state.get("partitions") or {}).get("1") or {}
+        found = (part.get("signatures") or {}).get("TYPE")
+    else:
+        found = (state.get("signatures") or {}).get("TYPE")
+    mounts = state.get("mounts") or []
+    if found is None and mounts:  # no device node to probe (no udev): trust the mount table
+        found = next((m["fstype"] for m in mounts if m["target"] == disk.get("mount")), None)
+    return found == fstype and all(m["target"] == disk.get("mount") for m in mounts)
+
+
 def preflight_host_problems(data, config):
     """Judge one host. data: gathered state (see roles/preflight/files/preflight_gather.py plus a few Ansible facts);
     config: what the inventory requires. Returns {"problems": [...], "warnings": [...]} with one line per finding."""
@@ -257,8 +272,7 @@ def preflight_host_problems(data, config):
             if mounts:
                 problems.append("[data disk] %s is mounted at %s" % (dev, ", ".join(mounts)))
             continue
-        ours = (disk.get("mount") in mounts and signatures.get("TYPE") == disk.get("fstype", signatures.get("TYPE")))
-        if ours:
+        if _prepared_as_declared(disk, state):
             continue
         if disk.get("wipe"):
             if mounts:

@@ -76,28 +76,57 @@ def disk_state(device, mounts):
     state["realpath"] = real
     if not state["block"]:
         return state
-    rc, out, err = run(["blkid", "-p", "-o", "export", real])
-    if rc not in (0, 2) or err.strip():
-        # Could not read the device: never report it as empty.
-        state["probe_error"] = (err.strip() or "blkid exited with %d" % rc).splitlines()[0]
+    signatures, error = blkid(real)
+    state["signatures"] = signatures
+    if error:
+        state["probe_error"] = error  # could not read the device: never report it as empty
+    # The disk itself and its partitions, by major:minor (works without udev and inside containers).
+    ids = {"%d:%d" % (os.major(mode.st_rdev), os.minor(mode.st_rdev))}
+    sysdir = "/sys/dev/block/%d:%d" % (os.major(mode.st_rdev), os.minor(mode.st_rdev))
+    state["partitions"] = {}
+    try:
+        for child in sorted(os.listdir(sysdir)):
+            if os.path.exists(os.path.join(sysdir, child, "partition")):
+                dev = read(os.path.join(sysdir, child, "dev")).strip()
+                ids.add(dev)
+                if not state["signatures"].get("PTTYPE"):
+                    state["signatures"]["PTTYPE"] = "unknown"
+                node = device_node(dev)
+                number = read(os.path.join(sysdir, child, "partition")).strip()
+                state["partitions"][number] = {"device": node, "signatures": blkid(node)[0] if node else {}}
+    except OSError:
+        pass
+    state["mounted_at"] = sorted({m[1] for m in mounts if m[0] in ids})
+    state["mounts"] = sorted(({"target": m[1], "fstype": m[2]} for m in mounts if m[0] in ids),
+                             key=lambda m: m["target"])
+    return state
+
+
+def blkid(path):
+    """({signature: value}, error or None) of one block device."""
+    rc, out, err = run(["blkid", "-p", "-o", "export", path])
+    signatures = {}
     if rc == 0:
         for line in out.splitlines():
             key, dummy, value = line.partition("=")
             if key in ("TYPE", "PTTYPE", "LABEL", "UUID", "PART_ENTRY_TYPE"):
-                state["signatures"][key] = value
-    # The disk itself and its partitions, by major:minor (works without udev and inside containers).
-    ids = {"%d:%d" % (os.major(mode.st_rdev), os.minor(mode.st_rdev))}
-    sysdir = "/sys/dev/block/%d:%d" % (os.major(mode.st_rdev), os.minor(mode.st_rdev))
+                signatures[key] = value
+    error = (err.strip() or "blkid exited with %d" % rc).splitlines()[0] if rc not in (0, 2) or err.strip() else None
+    return signatures, error
+
+
+def device_node(dev):
+    """/dev/<name> of the block device MAJOR:MINOR, or None (no udev: the node may not exist)."""
     try:
-        for child in os.listdir(sysdir):
-            if os.path.exists(os.path.join(sysdir, child, "partition")):
-                ids.add(read(os.path.join(sysdir, child, "dev")).strip())
-                if not state["signatures"].get("PTTYPE"):
-                    state["signatures"]["PTTYPE"] = "unknown"
-    except OSError:
+        major, minor = (int(x) for x in dev.split(":"))
+        for name in sorted(os.listdir("/dev")):
+            path = os.path.join("/dev", name)
+            st = os.stat(path)
+            if stat.S_ISBLK(st.st_mode) and os.major(st.st_rdev) == major and os.minor(st.st_rdev) == minor:
+                return path
+    except (OSError, ValueError):
         pass
-    state["mounted_at"] = sorted({m[1] for m in mounts if m[0] in ids})
-    return state
+    return None
 
 
 def kernel_state(name, probes):

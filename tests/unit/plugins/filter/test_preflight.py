@@ -107,10 +107,32 @@ def test_data_disk_wipe_true_is_a_warning():
     assert result["problems"] == [] and "WILL BE WIPED" in result["warnings"][0]
 
 
-def test_data_disk_already_prepared_is_fine():
+def test_whole_disk_already_prepared_is_fine():
     data = good_data(disks={"/dev/vdb": {"exists": True, "block": True, "signatures": {"TYPE": "xfs"},
-                                         "mounted_at": ["/srv/disk1"]}})
+                                         "mounted_at": ["/srv/disk1"], "mounts": [{"target": "/srv/disk1", "fstype": "xfs"}]}})
+    config = good_config(data_disks=[{"device": "/dev/vdb", "fstype": "xfs", "mount": "/srv/disk1", "partition": False}])
+    assert pf.preflight_host_problems(data, config)["problems"] == []
+
+
+PARTITIONED = {"exists": True, "block": True, "signatures": {"PTTYPE": "gpt"}, "mounted_at": ["/srv/disk1"],
+               "mounts": [{"target": "/srv/disk1", "fstype": "xfs"}],
+               "partitions": {"1": {"device": "/dev/vdb1", "signatures": {"TYPE": "xfs", "UUID": "u"}}}}
+
+
+def test_partitioned_disk_already_prepared_is_fine():
+    # partition: true is the default: the declared filesystem is on partition 1.
+    data = good_data(disks={"/dev/vdb": PARTITIONED})
     assert pf.preflight_host_problems(data, good_config())["problems"] == []
+    # Without a device node for the partition (no udev) the mount table vouches for it.
+    no_node = dict(PARTITIONED, partitions={"1": {"device": None, "signatures": {}}})
+    assert pf.preflight_host_problems(good_data(disks={"/dev/vdb": no_node}), good_config())["problems"] == []
+
+
+def test_partitioned_disk_with_another_filesystem_or_mount_is_refused():
+    ext4 = dict(PARTITIONED, partitions={"1": {"device": "/dev/vdb1", "signatures": {"TYPE": "ext4"}}})
+    assert "is not empty" in pf.preflight_host_problems(good_data(disks={"/dev/vdb": ext4}), good_config())["problems"][0]
+    elsewhere = dict(PARTITIONED, mounts=[{"target": "/mnt/other", "fstype": "xfs"}], mounted_at=["/mnt/other"])
+    assert pf.preflight_host_problems(good_data(disks={"/dev/vdb": elsewhere}), good_config())["problems"]
 
 
 def test_data_disk_missing_or_unreadable():
