@@ -78,3 +78,12 @@ requirements:
   - python >= 3.9
   - botocore >= 1.31
 """
+
+    # Every S3 module is in the action group.
+    ACTION_GROUP = r"""
+attributes:
+  action_group:
+    support: full
+    membership: [metalstore.platform.s3]
+    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
+"""

@@ -19,6 +19,7 @@ author:
   - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
   - metalstore.platform.s3
+  - metalstore.platform.s3.action_group
   - metalstore.platform.seaweedfs_admin
 attributes:
   check_mode:
@@ -27,10 +28,6 @@ attributes:
   diff_mode:
     support: full
     description: Shows before and after of exactly the settings this task manages.
-  action_group:
-    support: full
-    membership: [metalstore.platform.s3]
-    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
 options:
   name:
     description: Bucket name (S3 naming rules apply and are checked before any request).

@@ -17,18 +17,9 @@ author:
   - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
   - metalstore.platform.s3
+  - metalstore.platform.s3.action_group
   - metalstore.platform.seaweedfs_admin
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes, so there is no diff.
-  action_group:
-    support: full
-    membership: [metalstore.platform.s3]
-    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
+  - metalstore.platform.read_only
 options:
   name:
     description: Only the bucket with this exact name.

@@ -21,6 +21,7 @@ author:
   - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
   - metalstore.platform.s3
+  - metalstore.platform.s3.action_group
   - metalstore.platform.seaweedfs_admin
 attributes:
   check_mode:
@@ -29,10 +30,6 @@ attributes:
   diff_mode:
     support: full
     description: Before and after of the managed settings, per bucket name.
-  action_group:
-    support: full
-    membership: [metalstore.platform.s3]
-    description: Part of the C(metalstore.platform.s3) action group for O(ignore:module_defaults).
 options:
   buckets:
     description:

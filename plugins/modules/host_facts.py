@@ -18,13 +18,8 @@ description:
   - Every external tool it runs (blkid, ip, chronyc, timedatectl, modprobe -n) is bounded by a 20 s timeout.
 author:
   - MetalStore Engineers (@metalstore)
-attributes:
-  check_mode:
-    support: full
-    description: The module only reads.
-  diff_mode:
-    support: none
-    description: Nothing changes.
+extends_documentation_fragment:
+  - metalstore.platform.read_only
 options:
   gather:
     description: Sections to read.
