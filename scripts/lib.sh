@@ -8,6 +8,17 @@ ANSIBLE_WHEEL_VERSION="${ANSIBLE_WHEEL_VERSION:-14.5.0}"
 log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'ERROR: %s\n' "$*" >&2; exit 1; }
 
+# apt_need PKG... -> installs from Debian's archive those not installed yet (a fresh CI machine has none of them).
+apt_need() {
+  local p need=()
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
+  done
+  [ ${#need[@]} -eq 0 ] && return 0
+  log "installing ${need[*]}"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+}
+
 # find_python 3.12 -> path of an interpreter of that minor version (pyenv-aware, never a shim).
 find_python() {
   local want="$1" p

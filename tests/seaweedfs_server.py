@@ -113,6 +113,7 @@ def stop(workdir):
 
 def write_ansible_test_config(info, path):
     lines = [
+        "s3_engine: seaweedfs",
         f"s3_endpoint: {info['endpoint']}",
         f"s3_access_key: {info['admin'][0]}",
         f"s3_secret_key: {info['admin'][1]}",

@@ -6,10 +6,29 @@
 
 from __future__ import annotations
 
+import time
+
 from .bucket_state import (NEW_BUCKET_DEFAULTS, apply, bucket_is_empty, empty_bucket, facet_options, plan,
                            prevalidate, read_facets)
 from .bucket_validation import validate_bucket_params
 from .s3_errors import BOTO_ERRORS, NotSupported, S3ModuleError, translate
+
+# AWS S3 documents bucket configuration as eventually consistent right after CreateBucket: a first write may answer
+# NoSuchBucket or OperationAborted for a moment. Only those, only on a bucket this task created, within ~6 s.
+NEW_BUCKET_RETRY_DELAYS = (0.5, 1.0, 2.0, 2.5)
+NEW_BUCKET_TRANSIENT = frozenset(("NoSuchBucket", "OperationAborted"))
+
+
+def apply_new(client, name, steps, params):
+    """apply() for a bucket just created, riding out the documented propagation delay of AWS S3."""
+    for delay in NEW_BUCKET_RETRY_DELAYS + (None,):
+        try:
+            return apply(client, name, steps, params)
+        except S3ModuleError as exc:
+            if delay is None or exc.code not in NEW_BUCKET_TRANSIENT:
+                raise
+            time.sleep(delay)
+    return None
 
 CORS_RULE = dict(
     id=dict(type="str"),
@@ -116,7 +135,7 @@ def ensure_present(params, client, facets, check_mode, diff):
         except BOTO_ERRORS as exc:
             raise translate(exc, "CreateBucket", name, client) from exc
     try:
-        apply(client, name, steps, params)
+        (apply_new if created else apply)(client, name, steps, params)
     except S3ModuleError as exc:
         hint = " You asked for this setting; remove it or use a server that implements it." \
             if isinstance(exc, NotSupported) else ""

@@ -115,7 +115,8 @@ def translate(exc, operation, bucket=None, client=None):
     code = error_code(exc)
     rid = request_id(exc)
     ref = " (request id %s)" % rid if rid else ""
-    message = ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or str(exc)
+    # Some engines (radosgw) send error documents without a message.
+    message = ((getattr(exc, "response", None) or {}).get("Error") or {}).get("Message") or "no message from the server"
     if code in CREDENTIAL_CODES:
         return BadCredentials(
             "%s was refused: the credentials are not valid for this endpoint (%s: %s)%s. Check access_key/secret_key."

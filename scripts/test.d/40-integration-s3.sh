@@ -1,14 +1,24 @@
 #!/usr/bin/env bash
-# Module integration tests (tests/integration/targets/) against a real SeaweedFS on loopback,
-# with ansible-core 2.21 and, when .venv-2.19 exists, 2.19 too.
+# Module integration tests (tests/integration/targets/) against two independent S3 implementations: a real SeaweedFS
+# on loopback (ansible-core 2.21 and, when .venv-2.19 exists, 2.19) and Ceph's radosgw from Debian on loopback
+# (2.21), with per-engine expectations where the engines legitimately differ (tests/integration/targets/bucket).
 . "$(dirname "$0")/../lib.sh" && cd "$ROOT" && use_venv
-work="$(mktemp -d "$BUILD/tmp/seaweedfs.XXXXXX")"
-trap 'python tests/seaweedfs_server.py stop "$work"; rm -rf "$work"' EXIT
-python tests/seaweedfs_server.py start "$work" --config tests/integration/integration_config.yml || exit 1
 rc=0
-for venv in "$ROOT/.venv" "$ROOT/.venv-2.19"; do
-  [ -x "$venv/bin/ansible-test" ] || continue
-  log "integration with ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
-  scripts/ansible-test.sh --venv "$venv" integration --local seaweedfs/ || rc=1
-done
+run_target() {  # run_target ENGINE SERVER_SCRIPT VENV...
+  local engine=$1 server=$2 work venv; shift 2
+  work="$(mktemp -d "$BUILD/tmp/$engine.XXXXXX")"
+  if ! python "$server" start "$work" --config tests/integration/integration_config.yml; then
+    rc=1; rm -rf "$work"; return
+  fi
+  for venv in "$@"; do
+    [ -x "$venv/bin/ansible-test" ] || continue
+    log "integration against $engine with ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
+    scripts/ansible-test.sh --venv "$venv" integration --local s3/ || rc=1
+  done
+  python "$server" stop "$work"
+  rm -rf "$work"
+}
+run_target seaweedfs tests/seaweedfs_server.py "$ROOT/.venv" "$ROOT/.venv-2.19"
+apt_need ceph-common ceph-mon ceph-osd radosgw
+run_target radosgw tests/radosgw_server.py "$ROOT/.venv"
 exit $rc

@@ -7,14 +7,7 @@
 set -euo pipefail
 unset ANSIBLE_COLLECTIONS_PATHS  # ansible-lint/ansible 2.21 warn about the deprecated plural
 
-need=()
-for p in skopeo docker-registry; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+apt_need skopeo docker-registry
 
 t0=$(date +%s)
 BUNDLE_DIR="$(python3 bundle/build.py)"

@@ -108,3 +108,35 @@ def test_a_not_configured_answer_reads_as_none():
     with Stubber(c) as stub:
         stub.add_client_error("get_bucket_tagging", service_error_code="NoSuchTagSet", http_status_code=404)
         assert Facet().get_or_none(c.get_bucket_tagging, "GetBucketTagging", "b1") is None
+
+
+def test_a_new_bucket_rides_out_eventually_consistent_configuration(monkeypatch):
+    # AWS may answer NoSuchBucket to the first configuration write after CreateBucket; the module waits for it.
+    from ansible_collections.metalstore.platform.plugins.module_utils import bucket_converge
+    from ansible_collections.metalstore.platform.plugins.module_utils.bucket_converge import bucket_spec, converge
+    from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import make_facets
+    monkeypatch.setattr(bucket_converge, "NEW_BUCKET_RETRY_DELAYS", (0, 0))
+    params = {k: v.get("default") for k, v in bucket_spec().items()}
+    params.update(name="ms-new", versioning="enabled")
+    c = client()
+    with Stubber(c) as stub:
+        stub.add_client_error("get_bucket_versioning", service_error_code="NoSuchBucket", http_status_code=404)
+        stub.add_response("create_bucket", {})
+        stub.add_client_error("put_bucket_versioning", service_error_code="NoSuchBucket", http_status_code=404)
+        stub.add_response("put_bucket_versioning", {})
+        result = converge(params, c, make_facets(None), check_mode=False, diff=False)
+        stub.assert_no_pending_responses()
+    assert result["changed"] and result["changed_facets"] == ["exists", "versioning"]
+
+
+def test_an_existing_bucket_that_vanishes_is_not_retried(monkeypatch):
+    from ansible_collections.metalstore.platform.plugins.module_utils.bucket_converge import bucket_spec, converge
+    from ansible_collections.metalstore.platform.plugins.module_utils.bucket_state import make_facets
+    params = {k: v.get("default") for k, v in bucket_spec().items()}
+    params.update(name="ms-old", versioning="enabled")
+    c = client()
+    with Stubber(c) as stub:
+        stub.add_response("get_bucket_versioning", {"Status": "Suspended"})
+        stub.add_client_error("put_bucket_versioning", service_error_code="NoSuchBucket", http_status_code=404)
+        with pytest.raises(BucketNotFound):
+            converge(params, c, make_facets(None), check_mode=False, diff=False)
