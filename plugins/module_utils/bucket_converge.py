@@ -30,6 +30,7 @@ def apply_new(client, name, steps, params):
             time.sleep(delay)
     return None
 
+
 CORS_RULE = dict(
     id=dict(type="str"),
     allowed_methods=dict(type="list", elements="str", required=True, choices=["GET", "PUT", "POST", "DELETE", "HEAD"]),
