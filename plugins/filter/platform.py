@@ -8,8 +8,8 @@ from __future__ import annotations
 from ansible_collections.metalstore.platform.plugins.module_utils.platform import ports_for
 
 
-def platform_ports(group_names, public=None):
-    return ports_for(group_names, public)
+def platform_ports(group_names, public=None, api_port=None):
+    return ports_for(group_names, public) if api_port is None else ports_for(group_names, public, api_port)
 
 
 class FilterModule(object):

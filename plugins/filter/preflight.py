@@ -305,14 +305,14 @@ def preflight_host_problems(data, config):
     node_ip, networks = config.get("node_ip"), _as_list(config.get("node_networks"))
     if networks:
         if not node_ip:
-            problems.append("[network] no node IP known (set ansible_host or preflight_node_ip)")
+            problems.append("[network] no node IP known (set ansible_host or metalstore_node_ip)")
         elif not ip_in_networks(node_ip, networks):
             problems.append("[network] node IP %s is outside the declared node networks (%s)" % (
                 node_ip, ", ".join(str(n) for n in networks)))
         elif data.get("addresses") is not None and str(node_ip).split("/", 1)[0] not in data.get("addresses"):
             problems.append("[network] node IP %s is not configured on any interface of the host" % node_ip)
     elif "node_networks" in config:
-        problems.append("[variables] preflight_node_networks is not set: declare the CIDRs the node IPs live in")
+        problems.append("[variables] metalstore_node_networks is not set: declare the CIDRs the node IPs live in")
 
     # Ports: free, or held by the process that is supposed to hold them (our own services on a re-run).
     listening = data.get("listening") or {}

@@ -39,9 +39,19 @@ KERNEL_FEATURES = {
 }
 
 
-def ports_for(groups, public=None):
+# The API endpoint (haproxy on every control-plane node, behind the VIP) listens on the site fact metalstore_api_port.
+DEFAULT_API_PORT = 7443
+
+
+def api_endpoint_port(port):
+    return {"port": int(port), "proto": "tcp", "groups": ["control_plane"], "owners": ["haproxy"], "public": True,
+            "purpose": "Kubernetes API endpoint (haproxy)"}
+
+
+def ports_for(groups, public=None, api_port=DEFAULT_API_PORT):
     """The platform's ports a host in `groups` serves; public=True/False keeps only those the firewall opens /
-    does not open to everyone."""
+    does not open to everyone. api_port: the site's API endpoint port (metalstore_api_port)."""
     groups = set(groups or [])
-    return [dict(p) for p in PORTS if (not p["groups"] or groups & set(p["groups"]))
+    ports = PORTS + (api_endpoint_port(api_port),)
+    return [dict(p) for p in ports if (not p["groups"] or groups & set(p["groups"]))
             and (public is None or p["public"] == public)]

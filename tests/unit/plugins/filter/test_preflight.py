@@ -248,5 +248,5 @@ def test_filter_module_exports():
 def test_missing_node_networks_is_a_problem_listed_with_the_others():
     data = good_data(distribution="Debian", distribution_version="11.9", distribution_major_version="11")
     problems = pf.preflight_host_problems(data, good_config(node_networks=[]))["problems"]
-    assert "[variables] preflight_node_networks is not set: declare the CIDRs the node IPs live in" in problems
+    assert "[variables] metalstore_node_networks is not set: declare the CIDRs the node IPs live in" in problems
     assert any(p.startswith("[os] ") for p in problems)

@@ -54,3 +54,10 @@ def test_one_port_list_serves_preflight_and_the_firewall():
     control = {p["port"] for p in ports_for(["control_plane", "bootstrap"])}
     assert {6443, 2379, 2380, 5000, 8443, 10250, 10256} <= control and 8333 not in control
     assert {p["port"] for p in ports_for(["control_plane"], public=False)} >= {2379, 2380, 10257, 10259, 10256}
+
+
+def test_api_endpoint_port_follows_the_site_fact():
+    assert 7443 in {p["port"] for p in ports_for(["control_plane"], public=True)}
+    moved = {p["port"]: p for p in ports_for(["control_plane"], public=True, api_port="9443")}
+    assert 9443 in moved and 7443 not in moved and moved[9443]["owners"] == ["haproxy"]
+    assert not [p for p in ports_for(["workers"]) if p["owners"] == ["haproxy"]]
