@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .plan import Plan
+from .plan import Plan, api_vip
 from .util import REPO
 
 GROUPS = ["bootstrap", "control_plane", "workers", "storage"]
@@ -36,6 +36,7 @@ def render(plan: Plan, key_file: Path) -> str:
         "    ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
         f"    metalstore_lab_name: {plan.lab}",
         f"    metalstore_lab_state_dir: {state_dir(plan.lab)}",
+        f"    metalstore_api_vip: \"{api_vip(plan.subnet, len(plan.nodes))}\"",
         "  hosts:",
     ]
     for n in plan.nodes:

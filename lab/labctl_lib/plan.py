@@ -7,7 +7,9 @@ import re
 from dataclasses import dataclass, field
 
 DEFAULT_NAME = "metalstore"
-DEFAULT_NODES = 3
+DEFAULT_NODES = 4
+# The API VIP of an HA lab: .10 of the subnet, below the node addresses and above the gateway.
+VIP_HOST = 10
 # Private, outside podman's (10.88/16), docker's (172.17/16) and Kubernetes' usual pod/service ranges
 # (10.244/16, 10.96/12), which these nodes will run later.
 DEFAULT_SUBNET = "10.213.0.0/24"
@@ -78,12 +80,28 @@ def check_collisions(net: ipaddress.IPv4Network, host_networks: dict[str, str], 
             raise ValueError(f"subnet {net} collides with {other} ({origin}); choose another LAB_SUBNET")
 
 
+def control_plane_count(count: int) -> int:
+    """3 control-plane nodes (HA, etcd quorum) from 4 nodes on, else 1."""
+    return 3 if count >= 4 else 1
+
+
 def groups_for(index: int, count: int) -> list[str]:
-    """Layout of the collection's inventories: node1 bootstraps and runs the control plane; the others are
-    workers holding storage. A single-node lab puts everything on node1."""
+    """Layout of the collection's inventories. From 4 nodes on (the default lab: 3 control-plane + 1 worker): node1
+    bootstraps and runs the control plane, node2-3 run the control plane and hold storage, the rest are workers
+    holding storage (storage on three nodes). Fewer: node1 bootstraps and runs the control plane, the others are
+    workers holding storage; a single-node lab puts everything on node1."""
     if count == 1:
         return ["bootstrap", "control_plane", "workers", "storage"]
-    return ["bootstrap", "control_plane"] if index == 0 else ["workers", "storage"]
+    if index == 0:
+        return ["bootstrap", "control_plane"]
+    if index < control_plane_count(count):
+        return ["control_plane", "storage"]
+    return ["workers", "storage"]
+
+
+def api_vip(subnet: str, count: int) -> str:
+    """The lab's API VIP when it has several control-plane nodes, else "" (the first node's apiserver)."""
+    return str(parse_subnet(subnet).network_address + VIP_HOST) if control_plane_count(count) > 1 else ""
 
 
 def make_plan(lab: str, nodes: int, subnet: str, disks: int = 0, disk_size: str = "2G") -> Plan:

@@ -19,6 +19,14 @@ def test_default_plan_has_three_nodes_with_fixed_addresses_and_groups():
     assert p.nodes[2].groups == ["workers", "storage"]
 
 
+def test_default_lab_is_three_control_plane_nodes_and_a_worker_with_storage_on_three():
+    p = plan.make_plan("metalstore", plan.DEFAULT_NODES, plan.DEFAULT_SUBNET)
+    assert [n.groups for n in p.nodes] == [["bootstrap", "control_plane"], ["control_plane", "storage"],
+                                           ["control_plane", "storage"], ["workers", "storage"]]
+    assert plan.api_vip(p.subnet, len(p.nodes)) == "10.213.0.10"
+    assert plan.api_vip(p.subnet, 3) == "" and plan.make_plan("five", 5, "10.9.0.0/24").nodes[4].groups == ["workers", "storage"]
+
+
 def test_single_node_lab_is_in_every_group():
     assert plan.make_plan("one", 1, "10.9.0.0/24").nodes[0].groups == ["bootstrap", "control_plane", "workers", "storage"]
 

@@ -1,0 +1,92 @@
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Judges the Kubernetes layer's site model and the requested life-cycle step before anything changes: pure
+functions over what the playbooks read (inventory, bundle manifest, the running cluster). Documentation for each
+filter lives next to this file (``<filter>.yml``)."""
+
+from __future__ import annotations
+
+import re
+
+from ansible_collections.metalstore.platform.plugins.filter.preflight import ip_in_networks
+
+VERSION_RE = re.compile(r"^v(\d+)\.(\d+)\.(\d+)$")
+
+
+def _version(text):
+    m = VERSION_RE.match(str(text or ""))
+    return tuple(int(x) for x in m.groups()) if m else None
+
+
+def kubernetes_cluster_problems(config):
+    """Every problem of the requested step, as one list of '[topic] message' strings.
+
+    config: control_plane (hosts), api_vip, node_networks, vip_answers (the VIP answered before any cluster
+    exists), version (requested), bundle_versions, running_version ('' when no cluster exists yet), operation
+    (cluster, scale, upgrade, remove_node), play_hosts (hosts of the run, after --limit), needed_hosts (hosts the
+    step needs besides the targets), remove (hosts to remove), etcd_members (current count)."""
+    problems = []
+    cps = list(config.get("control_plane") or [])
+    vip = config.get("api_vip") or ""
+    op = config.get("operation") or "cluster"
+    if not cps:
+        problems.append("[control plane] the control_plane group is empty: the cluster needs at least one node")
+    elif vip and len(cps) % 2 == 0:
+        problems.append("[control plane] %d control-plane nodes with an HA endpoint (metalstore_api_vip): etcd needs an odd "
+                        "number (3 or 5) for a quorum that survives a failure; %d tolerates no more failures than %d"
+                        % (len(cps), len(cps), len(cps) - 1))
+    elif vip and len(cps) == 1:
+        problems.append("[control plane] one control-plane node with an HA endpoint (metalstore_api_vip %s): HA needs 3 "
+                        "(or 5); for a single node leave metalstore_api_vip empty" % vip)
+    if vip:
+        networks = config.get("node_networks") or []
+        if not ip_in_networks(vip, networks):
+            problems.append("[api endpoint] metalstore_api_vip %s is outside the node networks (%s): keepalived can only "
+                            "hold an address of the nodes' own segment" % (vip, ", ".join(networks) or "none declared"))
+        if config.get("vip_answers") and not config.get("running_version"):
+            problems.append("[api endpoint] metalstore_api_vip %s already answers although no cluster exists: another host "
+                            "holds it; choose a free address" % vip)
+
+    version, bundle = config.get("version"), list(config.get("bundle_versions") or [])
+    if version not in bundle:
+        problems.append("[version] Kubernetes %s is not in the bundle (it carries %s)" % (version, ", ".join(bundle) or "none"))
+    running = config.get("running_version") or ""
+    want, have = _version(version), _version(running)
+    if have and want and op != "upgrade" and want != have:
+        problems.append("[version] the cluster runs %s, metalstore_kubernetes_version is %s: %s" % (
+            running, version, "run playbooks/upgrade.yml to change it" if want > have else "downgrades are not supported"))
+    if have and want and op == "upgrade":
+        if want < have:
+            problems.append("[upgrade] %s is older than the running %s: downgrades are not supported" % (version, running))
+        elif want[:2] != have[:2] and (want[0] != have[0] or want[1] > have[1] + 1):
+            problems.append("[upgrade] %s -> %s skips a minor release: upgrade one minor at a time (%d.%d first)" % (
+                running, version, have[0], have[1] + 1))
+    if op == "upgrade" and not have:
+        problems.append("[upgrade] no running cluster found: install it with playbooks/cluster.yml")
+
+    play_hosts = set(config.get("play_hosts") or [])
+    missing = [h for h in config.get("needed_hosts") or [] if h not in play_hosts]
+    if missing:
+        problems.append("[limit] this step needs %s, which --limit leaves out: add %s to --limit" % (
+            ", ".join(missing), ",".join(missing)))
+
+    if op == "remove_node":
+        remove = list(config.get("remove") or [])
+        cp_removed = [h for h in remove if h in cps]
+        members = int(config.get("etcd_members") or len(cps))
+        if cp_removed and members - len(cp_removed) < members // 2 + 1:
+            problems.append("[etcd] removing %s leaves %d of %d etcd members: below the quorum of %d; remove one "
+                            "control-plane node at a time and add its replacement first" % (
+                                ", ".join(cp_removed), members - len(cp_removed), members, members // 2 + 1))
+        if cp_removed and len(cp_removed) == len(cps):
+            problems.append("[etcd] removing every control-plane node would destroy the cluster: use playbooks/reset.yml")
+        unknown = [h for h in remove if h not in (config.get("cluster_nodes") or remove)]
+        if unknown:
+            problems.append("[remove] %s is not a node of the cluster" % ", ".join(unknown))
+    return problems
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"kubernetes_cluster_problems": kubernetes_cluster_problems}
