@@ -8,7 +8,7 @@ set -euo pipefail
 out="${1:?usage: lab-debs.sh OUT_TARBALL PACKAGE...}"; shift
 here="$(cd "$(dirname "$0")" && pwd)"
 image_list="$here/../node-image/packages.txt"
-stamp="$( (printf '%s\n' "$@" | sort; cat "$image_list" 2>/dev/null) | sha256sum | cut -c1-16)"
+stamp="$( (printf '%s\n' "$@" | sort; cat "$image_list" "$0" 2>/dev/null) | sha256sum | cut -c1-16)"
 if [ -s "$out" ] && [ "$(cat "$out.stamp" 2>/dev/null)" = "$stamp" ]; then exit 0; fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 if ! apt-cache show "$@" >/dev/null 2>&1; then apt-get update -qq; fi
@@ -39,8 +39,10 @@ def closure(roots, have=frozenset()):
                 todo.append(first)
     return chosen
 image = [l.strip() for l in open(sys.argv[1]) if l.strip() and not l.lstrip().startswith("#")]
-base = {p.name for p in cache if p.candidate and p.candidate.priority == "required"}
-base = closure(image + sorted(base))
+# Only what the image surely has: its listed packages and the required ones, not the closure the host's resolver
+# would pick for them (debootstrap resolves differently; a dependency assumed present would be missing, e.g.
+# libperl5.36 for keepalived's libsnmp40). A package that is already installed is simply not reinstalled.
+base = set(image) | {p.name for p in cache if p.candidate and p.candidate.priority == "required"}
 print("\n".join(sorted(closure(sys.argv[2:], base))))
 PY
 mkdir -p "$work/debs"
