@@ -19,8 +19,8 @@ bundle-modules: ## Regenerate bundle/modules/ from bundle/recipe.toml and pin go
 bundle-test: setup ## Build + verify the bundle, bad-input tests, from-upstream playbook against loopback stand-ins
 	@scripts/test.sh bundle-build
 
-bundle-k8s-test: setup ## prepare.yml twice on a 3-node lab, then Kubernetes from the bundle on its control-plane node
-	@scripts/test.sh lab-prepare-kubernetes
+bundle-k8s-test: setup ## prepare.yml twice on a 4-node lab, then cluster.yml from the bundle, its checks and the VIP failover
+	@scripts/test.sh lab-kubernetes
 
 bundle-clean: ## Remove built components and bundles (Go caches stay; `rm -rf $(METALSTORE_GO_CACHE)` for a cold build)
 	@rm -rf "$(BUNDLE_CACHE)"
