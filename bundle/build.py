@@ -37,9 +37,12 @@ def log(msg):
 
 
 def sha256_tree(paths):
+    """Hash of the files' contents and their paths relative to the checkout: the same inputs in another clone
+    (CI clones afresh) give the same key."""
     h = hashlib.sha256()
-    for p in sorted(paths):
-        h.update(p.encode() + b"\0")
+    top = os.path.dirname(HERE)
+    for p in sorted(paths, key=lambda q: os.path.relpath(q, top)):
+        h.update(os.path.relpath(p, top).encode() + b"\0")
         with open(p, "rb") as f:
             h.update(hashlib.sha256(f.read()).digest())
     return h.hexdigest()

@@ -17,7 +17,7 @@ t0=$(date +%s)
 python3 bundle/bundlectl.py verify --quiet "$BUNDLE_DIR"
 log "manifest verified in $(( $(date +%s) - t0 ))s"
 # The commit each binary must report is the proxy's record of the release (.info Origin.Hash); some releases'
-# records carry none (k8s.io/kubernetes v1.36.3 on 2026-12-01), then the binaries say "unknown" (docs/bundle.md).
+# records carry none (both k8s.io/kubernetes 1.36 releases on 2026-12-02), then the binaries say "unknown" (docs/bundle.md).
 GOMODCACHE="$(python3 -c 'import os,sys; sys.path.insert(0, "bundle"); import recipe; print(os.path.join(recipe.GO_CACHE, "mod"))')"
 for v in $(python3 -c 'import json,sys; print(*json.load(open(sys.argv[1]))["kubernetes_versions"])' "$BUNDLE_DIR/manifest.json"); do
   want="$(python3 -c 'import json,sys; print((json.load(open(sys.argv[1])).get("Origin") or {}).get("Hash") or "unknown")' \
