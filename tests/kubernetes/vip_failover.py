@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """API VIP failover on the lab (run by scripts/test.d/70-lab-kubernetes.sh): stop the control-plane node that holds
 the VIP, measure until the API answers through the VIP again (must be <= 30 s) and kubectl works, start the node
 again and wait until it is Ready with its apiserver back in service.
