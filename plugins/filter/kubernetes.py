@@ -25,7 +25,9 @@ def kubernetes_cluster_problems(config):
     config: control_plane (hosts), api_vip, node_networks, vip_answers (the VIP answered before any cluster
     exists), version (requested), bundle_versions, running_version ('' when no cluster exists yet), operation
     (cluster, scale, upgrade, remove_node), play_hosts (hosts of the run, after --limit), needed_hosts (hosts the
-    step needs besides the targets), remove (hosts to remove), etcd_members (current count)."""
+    step needs besides the targets), new_nodes (hosts of the run that have not joined), remove (hosts to remove),
+    etcd_members (current count), cluster_nodes (names of the running cluster's nodes; None when not read),
+    node_versions (node -> kubelet version), bound_volumes (node -> local volumes in use), first_control_plane."""
     problems = []
     cps = list(config.get("control_plane") or [])
     vip = config.get("api_vip") or ""
@@ -65,8 +67,22 @@ def kubernetes_cluster_problems(config):
     if op == "upgrade" and not have:
         problems.append("[upgrade] no running cluster found: install it with playbooks/cluster.yml")
 
+    if op == "upgrade" and have and want and want > have:
+        # kubelets may not be newer than the API server: the control plane goes first (upgrade.yml's order); a node
+        # older than the running control plane's minor by more than 3 is outside the supported skew already.
+        for node, kubelet in sorted((config.get("node_versions") or {}).items()):
+            v = _version(kubelet)
+            if v and (v[0] != have[0] or v[1] + 3 < have[1]):
+                problems.append("[upgrade] node %s runs kubelet %s, outside the skew the control plane %s supports "
+                                "(3 minor releases): upgrade it step by step first" % (node, kubelet, running))
+
     play_hosts = set(config.get("play_hosts") or [])
-    missing = [h for h in config.get("needed_hosts") or [] if h not in play_hosts]
+    needed = list(config.get("needed_hosts") or [])
+    new_cps = [h for h in config.get("new_nodes") or [] if h in cps and h in play_hosts]
+    if op == "scale" and new_cps:
+        # Every control-plane node's haproxy backends and keepalived peers must learn a new control-plane node.
+        needed += [h for h in cps if h not in needed]
+    missing = [h for h in needed if h not in play_hosts]
     if missing:
         problems.append("[limit] this step needs %s, which --limit leaves out: add %s to --limit" % (
             ", ".join(missing), ",".join(missing)))
@@ -81,9 +97,23 @@ def kubernetes_cluster_problems(config):
                                 ", ".join(cp_removed), members - len(cp_removed), members, members // 2 + 1))
         if cp_removed and len(cp_removed) == len(cps):
             problems.append("[etcd] removing every control-plane node would destroy the cluster: use playbooks/reset.yml")
-        unknown = [h for h in remove if h not in (config.get("cluster_nodes") or remove)]
+        if not remove:
+            problems.append("[remove] name the nodes to remove: -e kubernetes_remove_nodes=NODE[,NODE]")
+        cluster_nodes = config.get("cluster_nodes")
+        unknown = [h for h in remove if cluster_nodes is not None and h not in cluster_nodes]
         if unknown:
-            problems.append("[remove] %s is not a node of the cluster" % ", ".join(unknown))
+            problems.append("[remove] %s is not a node of the cluster (it has %s)" % (
+                ", ".join(unknown), ", ".join(cluster_nodes) or "none"))
+        first = config.get("first_control_plane")
+        if first in remove and len(cp_removed) < len(cps):
+            problems.append("[remove] %s is the control-plane node the playbooks make join secrets and read credentials "
+                            "on: name another for this run (-e kubernetes_control_plane_first=%s)" % (
+                                first, next(h for h in cps if h not in remove)))
+        bound = config.get("bound_volumes") or {}
+        for h in remove:
+            if bound.get(h):
+                problems.append("[storage] %s holds local volumes in use: %s; their data exists only on that node: "
+                                "move or delete those claims first" % (h, ", ".join(bound[h])))
     return problems
 
 

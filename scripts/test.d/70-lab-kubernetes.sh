@@ -19,7 +19,7 @@ unset ANSIBLE_COLLECTIONS_PATHS
 log "example inventories"
 for inv in inventories/examples/*/; do
   ansible-inventory -i "$inv" --list >/dev/null || { echo "FAIL: $inv does not parse" >&2; exit 1; }
-  for pb in prepare cluster; do
+  for pb in prepare cluster scale upgrade remove_node reset; do
     ansible-playbook -i "$inv" "playbooks/$pb.yml" --syntax-check >/dev/null || { echo "FAIL: syntax check of $pb.yml with $inv" >&2; exit 1; }
   done
 done
@@ -53,19 +53,22 @@ subnet="${K8S_LAB_SUBNET:-10.213.110.0/24}"
 export LAB_NAME="$name" LAB_SUBNET="$subnet" LAB_NODES=4 LAB_DISKS=1 LAB_DISK_SIZE=1G
 bundle="${BUNDLE_DIR:-$(python3 bundle/build.py)}" || exit 1
 [ -f "$bundle/manifest.json" ] || { echo "FAIL: '$bundle' is not a bundle" >&2; exit 1; }
-version="${K8S_VERSION:-$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["kubernetes_versions"][-1])' "$bundle/manifest.json")}"
+# Install the bundle's oldest Kubernetes release, upgrade to its newest (docs/bundle.md: two patch releases).
+read -r version newest < <(python3 -c 'import json,sys; v = json.load(open(sys.argv[1]))["kubernetes_versions"]; print(v[0], v[-1])' "$bundle/manifest.json")
+version="${K8S_VERSION:-$version}"
 extra=(-e "metalstore_bundle_dir=$bundle" -e "metalstore_kubernetes_version=$version")
 
 # kubelet and kube-proxy set global sysctls, which inside a lab node are the host kernel's: restore them.
 SYSCTLS="vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops"
 declare -A saved
 for s in $SYSCTLS; do saved[$s]="$(sysctl -n "$s")"; done
-inv="$(mktemp -d "$BUILD/tmp/k8s-lab.XXXXXX")"
+inv="$(mktemp -d "$BUILD/tmp/k8s-lab.XXXXXX")"   # the inventory directory: hosts.yml and group_vars only
+out="$inv.out"; mkdir -p "$out"                  # logs and other inventories
 cleanup() {
   local rc=$?
   [ -n "${KEEP_LAB:-}" ] || lab/labctl down >/dev/null 2>&1 || { echo "WARNING: lab-down of $name failed" >&2; rc=1; }
   for s in $SYSCTLS; do sysctl -q -w "$s=${saved[$s]}" || rc=1; done
-  [ -n "${KEEP_LAB:-}" ] || rm -rf "$inv"
+  [ -n "${KEEP_LAB:-}" ] || rm -rf "$inv" "$out"
   exit $rc
 }
 trap cleanup EXIT
@@ -77,15 +80,15 @@ ln -s "$ROOT/inventories/lab/group_vars" "$inv/group_vars"
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"
 vip="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_api_vip"])' "$inv/hosts.yml")"
 
-run() { # run NAME PLAYBOOK [ARGS...] -> log in $inv/NAME.log, prints seconds
+run() { # run NAME PLAYBOOK [ARGS...] -> log in $out/NAME.log, prints seconds
   local n=$1 pb=$2 start=$(date +%s); shift 2
-  ANSIBLE_NOCOLOR=1 ansible-playbook -i "$inv" "$pb" "${extra[@]}" "$@" > "$inv/$n.log" 2>&1
+  ANSIBLE_NOCOLOR=1 ansible-playbook -i "$inv" "$pb" "${extra[@]}" "$@" > "$out/$n.log" 2>&1
   local rc=$?
   echo "$(basename "$pb") ($n): rc=$rc in $(( $(date +%s) - start ))s" >&2
-  [ $rc = 0 ] || { tail -60 "$inv/$n.log" >&2; echo "FAIL: $n" >&2; }
+  [ $rc = 0 ] || { tail -60 "$out/$n.log" >&2; echo "FAIL: $n" >&2; }
   return $rc
 }
-recap() { grep -E '^\S+ +: ok=' "$inv/$1.log"; }
+recap() { grep -E '^\S+ +: ok=' "$out/$1.log"; }
 clean() { # clean NAME HOSTS: every host in the recap, nothing failed or unreachable
   [ "$(recap "$1" | wc -l)" = "$2" ] && ! recap "$1" | grep -qE 'unreachable=[1-9]|failed=[1-9]' \
     || { recap "$1" >&2; echo "FAIL: $1 recap is not clean" >&2; return 1; }
@@ -93,23 +96,61 @@ clean() { # clean NAME HOSTS: every host in the recap, nothing failed or unreach
 unchanged() { # unchanged NAME: changed=0 on every host
   clean "$1" "$2" || return 1
   if recap "$1" | grep -vq ' changed=0 '; then
-    grep -B8 -E '^changed:' "$inv/$1.log" | head -80 >&2
+    grep -B8 -E '^changed:' "$out/$1.log" | head -80 >&2
     echo "FAIL: $1 changed something" >&2; return 1
   fi
 }
 
+lc() { python3 tests/kubernetes/lifecycle.py --inventory "$inv/hosts.yml" "$@"; }
+n1="$name-node1" n2="$name-node2" n3="$name-node3" n4="$name-node4" n5="$name-node5"
+
+log "prepare.yml --check on the fresh nodes: succeeds, predicts changes, changes nothing"
+fresh="$(lc fingerprint "$n1" "$n2" "$n3" "$n4")" || exit 1
+run prepare0 lab/playbooks/prepare.yml --check && clean prepare0 4 || exit 1
+if recap prepare0 | grep -q ' changed=0 '; then recap prepare0 >&2; echo "FAIL: --check predicted no change on a fresh host" >&2; exit 1; fi
+[ "$(lc fingerprint "$n1" "$n2" "$n3" "$n4")" = "$fresh" ] || { echo "FAIL: prepare.yml --check changed a fresh node" >&2; exit 1; }
 log "prepare.yml, first run"
 run prepare1 lab/playbooks/prepare.yml && clean prepare1 4 || exit 1
 log "prepare.yml, second run, one host at a time (prepare_serial=1; must change nothing)"
 run prepare2 lab/playbooks/prepare.yml -e prepare_serial=1 && unchanged prepare2 4 || exit 1
 recap prepare2
+log "the prepared state (tests/lab/prepare_checks.yml), and prepare.yml --check predicting no change"
+run prepare_checks tests/lab/prepare_checks.yml && clean prepare_checks 4 || exit 1
+run prepare3 playbooks/prepare.yml --check && unchanged prepare3 4 || exit 1
+
+refused() { # refused NAME MESSAGE PLAYBOOK [ARGS...]: the run fails with MESSAGE and no host changed (INV: another inventory)
+  local n=$1 msg=$2 pb=$3; shift 3
+  if ANSIBLE_NOCOLOR=1 ansible-playbook -i "${INV:-$inv}" "$pb" "${extra[@]}" "$@" > "$out/$n.log" 2>&1; then
+    echo "FAIL: $n: $(basename "$pb") $* was accepted" >&2; return 1
+  fi
+  grep -qF -- "$msg" "$out/$n.log" || { tail -30 "$out/$n.log" >&2; echo "FAIL: $n: no '$msg' in the refusal" >&2; return 1; }
+  if recap "$n" | grep -v ' changed=0 ' >&2; then echo "FAIL: $n changed a host before refusing" >&2; return 1; fi
+  echo "ok: $n refused: $(grep -F -- "$msg" "$out/$n.log" | head -1 | sed 's/^[[:space:]"]*//' | cut -c1-220)"
+}
+log "bad input before the cluster exists: every problem at once, nothing changed"
+other_inventory() { mkdir -p "$out/$1" && ln -sfn "$ROOT/inventories/lab/group_vars" "$out/$1/group_vars" && lc edit "$out/$1/hosts.yml" "$2"; }
+other_inventory even "control_plane=$n1,$n2" || exit 1
+INV="$out/even" refused bad_even "3 problem(s)" playbooks/cluster.yml \
+  -e "metalstore_api_vip=$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"][sys.argv[2]]["ansible_host"])' "$inv/hosts.yml" "$n4")" \
+  -e metalstore_kubernetes_version=v1.36.99 || exit 1
+for m in "etcd needs an odd number" "already answers although no cluster exists" "is not in the bundle"; do
+  grep -qF "$m" "$out/bad_even.log" || { echo "FAIL: bad_even: '$m' missing" >&2; exit 1; }
+done
+other_inventory single "control_plane=$n1" || exit 1
+INV="$out/single" refused bad_single "HA needs 3" playbooks/cluster.yml -e metalstore_api_vip=192.0.2.10 || exit 1
+grep -qF "is outside the node networks" "$out/bad_single.log" || { echo "FAIL: bad_single: VIP outside not reported" >&2; exit 1; }
+
+log "cluster.yml --check on prepared hosts without a cluster (must succeed and predict the install)"
+run cluster0 playbooks/cluster.yml --check && clean cluster0 4 || exit 1
+if recap cluster0 | grep -q ' changed=0 '; then recap cluster0 >&2; echo "FAIL: --check predicted no change on a host" >&2; exit 1; fi
+lc leftovers "$n1" "$n2" "$n3" "$n4" >/dev/null || { lc leftovers "$n1" "$n2" "$n3" "$n4" >&2; echo "FAIL: --check left cluster state" >&2; exit 1; }
 
 log "cluster.yml from the prepared hosts"
 run cluster1 playbooks/cluster.yml && clean cluster1 4 || exit 1
 log "cluster checks"
-ANSIBLE_NOCOLOR=1 ansible-playbook -i "$inv" tests/kubernetes/cluster_checks.yml "${extra[@]}" > "$inv/checks.log" 2>&1 \
-  || { tail -60 "$inv/checks.log" >&2; echo "FAIL: cluster checks" >&2; exit 1; }
-sed -n '/TASK \[Summary\]/,/^$/p' "$inv/checks.log" | grep -E '^ +- ' || true
+ANSIBLE_NOCOLOR=1 ansible-playbook -i "$inv" tests/kubernetes/cluster_checks.yml "${extra[@]}" > "$out/checks.log" 2>&1 \
+  || { tail -60 "$out/checks.log" >&2; echo "FAIL: cluster checks" >&2; exit 1; }
+sed -n '/TASK \[Summary\]/,/^$/p' "$out/checks.log" | grep -E '^ +- ' || true
 log "cluster.yml again (must change nothing)"
 run cluster2 playbooks/cluster.yml && unchanged cluster2 4 || exit 1
 log "cluster.yml --check on the converged cluster (must predict no change)"
@@ -117,3 +158,60 @@ run cluster3 playbooks/cluster.yml --check && unchanged cluster3 4 || exit 1
 
 log "API VIP failover"
 python3 tests/kubernetes/vip_failover.py --inventory "$inv/hosts.yml" --vip "$vip" --kubectl "$bundle/bin/$version/kubectl"
+
+log "bad input on the running cluster: refused before any host changes"
+refused bad_limit "this step needs $n1, $n2, $n3" playbooks/upgrade.yml -e "metalstore_kubernetes_version=$newest" --limit "$n4" || exit 1
+refused bad_quorum "below the quorum of 2" playbooks/remove_node.yml -e "kubernetes_remove_nodes=$n2,$n3" || exit 1
+
+log "upgrade.yml $version -> $newest, a workload (3 replicas, PodDisruptionBudget) serving throughout"
+url="$(lc workload)" || exit 1
+rm -f "$out/probe.stop"
+lc probe "$url" "$out/probe.stop" "$out/probe.json" & probe_pid=$!
+run upgrade1 playbooks/upgrade.yml -e "metalstore_kubernetes_version=$newest" && clean upgrade1 4; rc=$?
+touch "$out/probe.stop"; wait $probe_pid
+[ $rc = 0 ] || exit 1
+python3 - "$out/probe.json" <<'PY' || exit 1
+import json, sys
+p = json.load(open(sys.argv[1]))
+print(f"upgrade traffic: {p['requests']} requests in {p['seconds']} s, {p['failed']} failed {p['errors'] or ''}")
+sys.exit(0 if p["requests"] > 100 and p["failed"] == 0 else "FAIL: the workload did not serve throughout the upgrade")
+PY
+extra=(-e "metalstore_bundle_dir=$bundle" -e "metalstore_kubernetes_version=$newest")
+lc nodes | python3 -c 'import json,sys; n = json.load(sys.stdin); bad = {k: v for k, v in n.items() if v != [sys.argv[1], True]}
+sys.exit(f"FAIL: not every node Ready on {sys.argv[1]}: {bad}" if bad or len(n) != 4 else print("ok: 4 nodes Ready on " + sys.argv[1]))' "$newest" || exit 1
+log "upgrade.yml again, and cluster.yml on the new version (both must change nothing)"
+run upgrade2 playbooks/upgrade.yml && unchanged upgrade2 4 || exit 1
+run cluster4 playbooks/cluster.yml && unchanged cluster4 4 || exit 1
+refused bad_downgrade "downgrades are not supported" playbooks/upgrade.yml -e "metalstore_kubernetes_version=$version" || exit 1
+
+log "scale.yml --limit a new worker: it joins, the existing nodes are not touched"
+before="$(lc services "$n1" "$n2" "$n3" "$n4")" || exit 1
+LAB_NODES=5 lab/labctl up >/dev/null || exit 1
+cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"
+run scale1 playbooks/scale.yml --limit "$n5" && clean scale1 1 || exit 1
+[ "$(lc services "$n1" "$n2" "$n3" "$n4")" = "$before" ] || { echo "FAIL: scale.yml restarted a service on an existing node" >&2; exit 1; }
+lc nodes | python3 -c 'import json,sys; n = json.load(sys.stdin)
+sys.exit(None if n.get(sys.argv[1]) == [sys.argv[2], True] else f"FAIL: {sys.argv[1]} not Ready: {n}")' "$n5" "$newest" || exit 1
+echo "ok: $n5 joined; kubelet, containerd, haproxy and keepalived on the existing nodes kept running"
+
+log "remove_node.yml: refused for a node whose local volume is in use, then a worker, then a control-plane node"
+vnode="$(lc volume-node)" || exit 1
+refused bad_volume "holds local volumes in use" playbooks/remove_node.yml -e "kubernetes_remove_nodes=$vnode" || exit 1
+run remove1 playbooks/remove_node.yml -e "kubernetes_remove_nodes=$n5" && clean remove1 5 || exit 1
+lc leftovers "$n5" || exit 1
+lc kubectl delete namespace cluster-checks lifecycle --wait=true >/dev/null || exit 1
+run remove2 playbooks/remove_node.yml -e "kubernetes_remove_nodes=$n3" && clean remove2 5 || exit 1
+lc leftovers "$n3" || exit 1
+[ "$(lc etcd-members)" = 2 ] || { echo "FAIL: etcd does not have 2 members after removing $n3" >&2; exit 1; }
+lc nodes | python3 -c 'import json,sys; n = json.load(sys.stdin); sys.exit(None if sorted(n) == sorted(sys.argv[1:]) else f"FAIL: nodes {sorted(n)}")' "$n1" "$n2" "$n4" || exit 1
+echo "ok: $n5 and $n3 removed, etcd has 2 members"
+refused bad_scale_limit "this step needs $n1, $n2" playbooks/scale.yml --limit "$n3" || exit 1
+run scale2 playbooks/scale.yml --limit "$n1,$n2,$n3" && clean scale2 3 || exit 1
+[ "$(lc etcd-members)" = 3 ] || { echo "FAIL: etcd does not have 3 members after re-adding $n3" >&2; exit 1; }
+echo "ok: $n3 re-added as a control-plane node, etcd has 3 members"
+
+log "reset.yml: refused without confirmation; then nothing left on any node, and a rerun changes nothing"
+refused bad_reset "kubernetes_reset_confirm=yes" playbooks/reset.yml || exit 1
+run reset1 playbooks/reset.yml -e kubernetes_reset_confirm=yes && clean reset1 5 || exit 1
+lc leftovers "$n1" "$n2" "$n3" "$n4" "$n5" || exit 1
+run reset2 playbooks/reset.yml -e kubernetes_reset_confirm=yes && unchanged reset2 5 || exit 1

@@ -59,3 +59,32 @@ def test_removal_keeps_etcd_quorum():
     assert "leaves 1 of 3 etcd members: below the quorum of 2" in broken[0]
     assert "not a node of the cluster" in case(operation="remove_node", remove=["x9"], cluster_nodes=["cp1"],
                                                running_version="v1.36.3")[0]
+
+
+def test_removal_needs_names_and_keeps_data_and_the_first_node():
+    running = dict(operation="remove_node", running_version="v1.36.3", cluster_nodes=["cp1", "cp2", "cp3", "w1"])
+    assert case(remove=[], **running) == ["[remove] name the nodes to remove: -e kubernetes_remove_nodes=NODE[,NODE]"]
+    bound = case(remove=["w1"], bound_volumes={"w1": ["w1-disk1 (claim ns/data-0)"]}, **running)
+    assert bound == ["[storage] w1 holds local volumes in use: w1-disk1 (claim ns/data-0); their data exists only on "
+                     "that node: move or delete those claims first"]
+    first = case(remove=["cp1"], first_control_plane="cp1", etcd_members=3, **running)
+    assert len(first) == 1 and "-e kubernetes_control_plane_first=cp2" in first[0]
+    assert case(remove=["cp3"], first_control_plane="cp1", etcd_members=3, **running) == []
+
+
+def test_adding_a_control_plane_node_needs_every_control_plane_node():
+    grow = dict(operation="scale", running_version="v1.36.3", new_nodes=["cp3"])
+    assert case(play_hosts=["cp3"], **grow) == [
+        "[limit] this step needs cp1, cp2, which --limit leaves out: add cp1,cp2 to --limit"]
+    assert case(play_hosts=["cp1", "cp2", "cp3"], **grow) == []
+    # A new worker needs nobody else in the run (the first control-plane node is reached by delegation).
+    assert case(play_hosts=["w2"], operation="scale", running_version="v1.36.3", new_nodes=["w2"]) == []
+
+
+def test_upgrade_skew():
+    up = dict(operation="upgrade", running_version="v1.36.1")
+    assert case(version="v1.36.3", node_versions={"cp1": "v1.36.1", "w1": "v1.35.2"}, **up) == []
+    old = case(version="v1.36.3", node_versions={"w1": "v1.32.0"}, **up)
+    assert len(old) == 1 and "node w1 runs kubelet v1.32.0, outside the skew" in old[0]
+    assert "downgrades are not supported" in case(version="v1.36.1", operation="upgrade", running_version="v1.36.3")[0]
+    assert "no running cluster" in case(operation="upgrade")[0]

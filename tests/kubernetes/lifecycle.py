@@ -1,0 +1,226 @@
+"""Helpers of the life-cycle tests on the lab (scripts/test.d/70-lab-kubernetes.sh): kubectl runs on a
+control-plane node over SSH (test code), the probe runs on the controller against the lab's own addresses.
+
+  lifecycle.py --inventory HOSTS.yml workload                  deploy the serving workload, print its URL
+  lifecycle.py --inventory HOSTS.yml probe URL STOPFILE OUT    GET URL every 0.1 s until STOPFILE exists; OUT: JSON
+  lifecycle.py --inventory HOSTS.yml nodes                     JSON {node: [kubeletVersion, ready]}
+  lifecycle.py --inventory HOSTS.yml etcd-members              the number of etcd members
+  lifecycle.py --inventory HOSTS.yml volume-node               the node of the cluster checks' bound local volume
+  lifecycle.py --inventory HOSTS.yml services NODE...          JSON {node: kubelet/containerd/haproxy start times}
+  lifecycle.py --inventory HOSTS.yml leftovers NODE...         exit 1 listing what a reset left on the nodes
+  lifecycle.py --inventory HOSTS.yml fingerprint NODE...       JSON {node: hash of packages, units, configuration}
+  lifecycle.py --inventory HOSTS.yml kubectl ARG...            kubectl on the first control-plane node
+  lifecycle.py --inventory HOSTS.yml edit OUT GROUP=HOST,...   a copy of the inventory with other group members
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+
+import yaml
+
+KUBECTL = ["/usr/local/bin/kubectl", "--kubeconfig=/etc/kubernetes/admin.conf"]
+WORKLOAD = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: lifecycle}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: serve, namespace: lifecycle}
+spec:
+  replicas: 3
+  selector: {matchLabels: {app: serve}}
+  template:
+    metadata: {labels: {app: serve}}
+    spec:
+      # Spread over the nodes; on eviction keep serving until the endpoints and kube-proxy forgot the pod.
+      topologySpreadConstraints:
+        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway,
+           labelSelector: {matchLabels: {app: serve}}}
+      terminationGracePeriodSeconds: 15
+      containers:
+        - name: serve
+          image: IMAGE
+          command: [/bin/sh, -c, "mkdir -p /www && echo ok > /www/index.html && exec /bin/httpd -f -p 8080 -h /www"]
+          ports: [{containerPort: 8080}]
+          readinessProbe: {httpGet: {path: /, port: 8080}, periodSeconds: 1}
+          lifecycle: {preStop: {exec: {command: [/bin/sleep, "5"]}}}
+---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: serve, namespace: lifecycle}
+spec:
+  minAvailable: 2
+  selector: {matchLabels: {app: serve}}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: serve, namespace: lifecycle}
+spec:
+  type: NodePort
+  selector: {app: serve}
+  ports: [{port: 80, targetPort: 8080, nodePort: 30080}]
+"""
+
+
+class Lab:
+    def __init__(self, path):
+        with open(path, encoding="utf-8") as f:
+            self.inv = yaml.safe_load(f)
+        self.cp = sorted(self.inv["all"]["children"]["control_plane"]["hosts"])
+
+    def ip(self, host):
+        return self.inv["all"]["hosts"][host]["ansible_host"]
+
+    def ssh(self, host, cmd, stdin=None, check=True):
+        argv = ["ssh", "-i", self.inv["all"]["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+                f"root@{self.ip(host)}", cmd]
+        r = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+        if check and r.returncode != 0:
+            sys.exit(f"FAIL: {host}: {cmd}: {r.stderr.strip() or r.stdout.strip()}")
+        return r.stdout
+
+    def kubectl(self, args, stdin=None):
+        return self.ssh(self.cp[0], " ".join(KUBECTL + args), stdin=stdin)
+
+
+def workload(lab, _args):
+    image = lab.kubectl(["-n", "cluster-checks", "get", "ds", "echo", "-o", "jsonpath='{.spec.template.spec.containers[0].image}'"])
+    lab.kubectl(["apply", "-f", "-"], stdin=WORKLOAD.replace("IMAGE", image.strip()))
+    lab.kubectl(["-n", "lifecycle", "rollout", "status", "deploy/serve", "--timeout=120s"])
+    print(f"http://{lab.ip(lab.cp[0])}:30080/")
+
+
+def probe(_lab, args):
+    ok = failed = 0
+    errors = {}
+    start = time.monotonic()
+    while not os.path.exists(args.stopfile):
+        try:
+            with urllib.request.urlopen(args.url, timeout=2) as r:
+                r.read()
+            ok += 1
+        except Exception as e:  # noqa: BLE001 - every failure counts, by kind
+            failed += 1
+            errors[type(e).__name__ + ": " + str(e)[:80]] = errors.get(type(e).__name__ + ": " + str(e)[:80], 0) + 1
+        time.sleep(0.1)
+    with open(args.out, "w", encoding="utf-8") as f:
+        json.dump({"requests": ok + failed, "failed": failed, "errors": errors,
+                   "seconds": round(time.monotonic() - start)}, f)
+
+
+def nodes(lab, _args):
+    items = json.loads(lab.kubectl(["get", "nodes", "-o", "json"]))["items"]
+    print(json.dumps({n["metadata"]["name"]: [n["status"]["nodeInfo"]["kubeletVersion"],
+                                              any(c["type"] == "Ready" and c["status"] == "True"
+                                                  for c in n["status"]["conditions"])] for n in items}))
+
+
+def etcd_members(lab, _args):
+    # etcd's own API (its gRPC gateway) with the health-check client certificate kubeadm made.
+    out = lab.ssh(lab.cp[0], "curl -sS --fail --cacert /etc/kubernetes/pki/etcd/ca.crt "
+                  "--cert /etc/kubernetes/pki/etcd/healthcheck-client.crt --key /etc/kubernetes/pki/etcd/healthcheck-client.key "
+                  "-X POST -d '{}' https://127.0.0.1:2379/v3/cluster/member/list")
+    print(len(json.loads(out)["members"]))
+
+
+def volume_node(lab, _args):
+    pvs = json.loads(lab.kubectl(["get", "pv", "-o", "json"]))["items"]
+    bound = [pv["metadata"]["labels"]["metalstore.io/node"] for pv in pvs
+             if pv["status"]["phase"] == "Bound" and (pv["spec"].get("claimRef") or {}).get("namespace") == "cluster-checks"]
+    print(bound[0] if bound else "")
+
+
+def services(lab, args):
+    out = {}
+    for node in args.nodes:
+        out[node] = lab.ssh(node, "systemctl show -p ExecMainStartTimestampMonotonic --value kubelet containerd haproxy keepalived",
+                            check=False).split()
+    print(json.dumps(out))
+
+
+LEFTOVERS = r"""
+set -u
+pgrep -a -x 'kubelet|kube-apiserver|kube-controller|kube-scheduler|kube-proxy|etcd|flanneld|coredns|haproxy|keepalived' | sed 's/^/process: /'
+ctr -n k8s.io containers ls -q 2>/dev/null | sed 's/^/container: /'
+awk '$2 ~ "^(/var/lib/kubelet|/run/netns|/run/containerd/io.containerd.grpc.v1.cri)/" {print "mount: " $2}' /proc/mounts
+ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(cni0|flannel|veth)' | sed 's/^/interface: /'
+for s in iptables-nft-save ip6tables-nft-save iptables-legacy-save ip6tables-legacy-save; do
+  command -v $s >/dev/null && $s 2>/dev/null | grep -E '^:(KUBE-|FLANNEL|CNI-)|flanneld' | sed "s/^/$s: /"
+done
+nft list tables 2>/dev/null | grep -E 'kube' | sed 's/^/nft: /'
+for f in /etc/kubernetes /var/lib/kubelet /var/lib/etcd /etc/cni/net.d/10-flannel.conflist /run/flannel /usr/local/bin/kubelet /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf; do
+  [ -e $f ] && echo "file: $f"
+done
+ip -o addr show | grep -F ' VIP/' | sed 's/^/vip: /'
+true
+"""
+
+
+def leftovers(lab, args):
+    vip = lab.inv["all"]["vars"].get("metalstore_api_vip") or "none"
+    found = []
+    for node in args.nodes:
+        found += [f"{node}: {line}" for line in lab.ssh(node, LEFTOVERS.replace("VIP", vip)).splitlines() if line.strip()]
+    if found:
+        print("\n".join(found))
+        sys.exit(1)
+    print(f"ok: nothing left on {', '.join(args.nodes)} (processes, containers, mounts, interfaces, chains, state, VIP)")
+
+
+# What prepare.yml changes (missing paths are part of it: ls reports them); check mode must leave it as it is.
+FINGERPRINT = r"""
+{ dpkg-query -W -f='${Package}=${Version}\n'; ls -la /etc /etc/systemd/system /usr/local/bin /srv /etc/apt/sources.list.d \
+    /var/lib/metalstore /etc/containerd /etc/metalstore /etc/cni/net.d /etc/kubernetes 2>&1; cat /etc/hosts /etc/fstab; true; } | sha256sum
+"""
+
+
+def fingerprint(lab, args):
+    print(json.dumps({node: lab.ssh(node, FINGERPRINT).split()[0] for node in args.nodes}))
+
+
+def kubectl(lab, args):
+    print(lab.kubectl(args.args), end="")
+
+
+def edit(lab, args):
+    for spec in args.groups:
+        group, hosts = spec.split("=", 1)
+        lab.inv["all"]["children"][group]["hosts"] = {h: None for h in hosts.split(",") if h}
+    with open(args.out, "w", encoding="utf-8") as f:
+        yaml.safe_dump(lab.inv, f)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--inventory", required=True)
+    sub = p.add_subparsers(dest="cmd", required=True)
+    sub.add_parser("workload")
+    pr = sub.add_parser("probe")
+    pr.add_argument("url")
+    pr.add_argument("stopfile")
+    pr.add_argument("out")
+    sub.add_parser("nodes")
+    sub.add_parser("etcd-members")
+    sub.add_parser("volume-node")
+    for name in ("services", "leftovers", "fingerprint"):
+        sub.add_parser(name).add_argument("nodes", nargs="+")
+    sub.add_parser("kubectl").add_argument("args", nargs=argparse.REMAINDER)
+    ed = sub.add_parser("edit")
+    ed.add_argument("out")
+    ed.add_argument("groups", nargs="+")
+    args = p.parse_args()
+    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "volume-node": volume_node,
+     "services": services, "leftovers": leftovers, "kubectl": kubectl, "edit": edit,
+     "fingerprint": fingerprint}[args.cmd](Lab(args.inventory), args)
+
+
+if __name__ == "__main__":
+    main()
