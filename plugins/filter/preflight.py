@@ -103,6 +103,10 @@ def cidr_conflicts(named, routes=None, route_names=None, ignore_interfaces=None)
         for name, text, net in parsed:
             if name not in checked or net.version != rnet.version:
                 continue
+            if rnet in net and route.get("gateway"):
+                # A part of the network routed through another host: the cluster's own pod route (flannel
+                # host-gw sends each node's pod subnet to that node), not a foreign network.
+                continue
             if net.first <= rnet.last and rnet.first <= net.last:
                 problems.append("%s %s overlaps the host route %s dev %s" % (name, text, dst, dev or "?"))
     return problems

@@ -217,7 +217,8 @@ def routes():
     for family in ("-4", "-6"):
         rc, out, dummy = run(["ip", "-j", family, "route", "show"])
         if rc == 0 and out.strip():
-            found.extend({"dst": r.get("dst"), "dev": r.get("dev", "")} for r in json.loads(out))
+            found.extend({"dst": r.get("dst"), "dev": r.get("dev", ""), "gateway": r.get("gateway", "")}
+                         for r in json.loads(out))
     return found
 
 

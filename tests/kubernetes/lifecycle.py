@@ -100,7 +100,7 @@ def workload(lab, _args):
 
 def probe(_lab, args):
     ok = failed = 0
-    errors = {}
+    errors, windows = {}, []  # windows: [first, last] second of each run of failures
     start = time.monotonic()
     while not os.path.exists(args.stopfile):
         try:
@@ -109,10 +109,15 @@ def probe(_lab, args):
             ok += 1
         except Exception as e:  # noqa: BLE001 - every failure counts, by kind
             failed += 1
-            errors[type(e).__name__ + ": " + str(e)[:80]] = errors.get(type(e).__name__ + ": " + str(e)[:80], 0) + 1
+            kind = type(e).__name__ + ": " + str(e)[:80]
+            errors[kind] = errors.get(kind, 0) + 1
+            second = round(time.monotonic() - start)
+            if not windows or second - windows[-1][1] > 2:
+                windows.append([second, second])
+            windows[-1][1] = second
         time.sleep(0.1)
     with open(args.out, "w", encoding="utf-8") as f:
-        json.dump({"requests": ok + failed, "failed": failed, "errors": errors,
+        json.dump({"requests": ok + failed, "failed": failed, "errors": errors, "failure_windows_s": windows,
                    "seconds": round(time.monotonic() - start)}, f)
 
 
@@ -155,20 +160,25 @@ ip -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^(cni0|flanne
 for s in iptables-nft-save ip6tables-nft-save iptables-legacy-save ip6tables-legacy-save; do
   command -v $s >/dev/null && $s 2>/dev/null | grep -E '^:(KUBE-|FLANNEL|CNI-)|flanneld' | sed "s/^/$s: /"
 done
+ip -o route show to root POD_CIDR | sed 's/^/route: /'
 nft list tables 2>/dev/null | grep -E 'kube' | sed 's/^/nft: /'
-for f in /etc/kubernetes /var/lib/kubelet /var/lib/etcd /etc/cni/net.d/10-flannel.conflist /run/flannel /usr/local/bin/kubelet /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf; do
-  [ -e $f ] && echo "file: $f"
+for f in /etc/kubernetes /var/lib/kubelet /var/lib/etcd /etc/cni/net.d/10-flannel.conflist /run/flannel \
+         /usr/local/bin/kubelet /etc/haproxy/haproxy.cfg /etc/keepalived/keepalived.conf; do
+  if mountpoint -q $f; then [ -n "$(ls -A $f)" ] && echo "files in: $f"; elif [ -e $f ]; then echo "file: $f"; fi
 done
 ip -o addr show | grep -F ' VIP/' | sed 's/^/vip: /'
 true
 """
 
 
+POD_CIDR = "10.244.0.0/16"  # the lab's (site_defaults' default)
+
+
 def leftovers(lab, args):
     vip = lab.inv["all"]["vars"].get("metalstore_api_vip") or "none"
     found = []
     for node in args.nodes:
-        found += [f"{node}: {line}" for line in lab.ssh(node, LEFTOVERS.replace("VIP", vip)).splitlines() if line.strip()]
+        found += [f"{node}: {line}" for line in lab.ssh(node, LEFTOVERS.replace("VIP", vip).replace("POD_CIDR", POD_CIDR)).splitlines() if line.strip()]
     if found:
         print("\n".join(found))
         sys.exit(1)

@@ -250,3 +250,13 @@ def test_missing_node_networks_is_a_problem_listed_with_the_others():
     problems = pf.preflight_host_problems(data, good_config(node_networks=[]))["problems"]
     assert "[variables] metalstore_node_networks is not set: declare the CIDRs the node IPs live in" in problems
     assert any(p.startswith("[os] ") for p in problems)
+
+
+def test_cidr_conflicts_ignore_the_clusters_own_pod_routes():
+    # flannel host-gw on a running cluster: each node's pod subnet via that node. A foreign route into the pod
+    # network without a gateway (a directly attached network) still conflicts.
+    routes = [{"dst": "10.244.1.0/24", "dev": "eth0", "gateway": "192.168.50.12"},
+              {"dst": "10.244.9.0/24", "dev": "eth1"}]
+    found = pf.cidr_conflicts({"pod network": "10.244.0.0/16", "node network": "192.168.50.0/24"}, routes,
+                              ["pod network"])
+    assert found == ["pod network 10.244.0.0/16 overlaps the host route 10.244.9.0/24 dev eth1"]
