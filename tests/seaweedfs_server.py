@@ -54,7 +54,8 @@ def start(workdir, timeout=60):
     ports = dict(zip(names, picked))
     args = [weed_binary(), "mini", f"-dir={workdir}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             f"-s3.config={workdir}/identities.json", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
-            "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false"]
+            "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
+            "-s3.iam.readOnly=false"]  # the IAM API that metalstore.platform.s3_identity uses
     args += [f"-{k}={v}" for k, v in ports.items()]
     env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode())
     log = open(os.path.join(workdir, "weed.log"), "wb")

@@ -84,3 +84,19 @@ def s3_client(params, pool=16):
         aws_secret_access_key=params.get("secret_key"), aws_session_token=params.get("session_token"))
     client.meta.events.register("before-call.s3", _refuse_forbidden)
     return client
+
+
+def iam_client(params):
+    """An IAM client for the IAM API the S3 endpoint itself serves (same URL, credentials, CA and bounds)."""
+    if params.get("ca_bundle") and not os.path.isfile(params["ca_bundle"]):
+        raise S3ModuleError(f"ca_bundle '{params['ca_bundle']}' does not exist or is not a file")
+    bounds = timeouts(params)
+    config = Config(retries={"mode": "standard", "total_max_attempts": bounds["attempts"]},
+                    connect_timeout=bounds["connect"], read_timeout=bounds["read"],
+                    user_agent_extra="metalstore.platform")
+    session = botocore.session.get_session()
+    return session.create_client(
+        "iam", region_name=params.get("region") or "us-east-1", endpoint_url=params.get("endpoint_url") or None,
+        verify=params.get("ca_bundle") or params.get("validate_certs", True), config=config,
+        aws_access_key_id=params.get("access_key"), aws_secret_access_key=params.get("secret_key"),
+        aws_session_token=params.get("session_token"))

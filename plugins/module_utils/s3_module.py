@@ -13,11 +13,13 @@ from .s3_errors import S3ModuleError
 from .seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
 
 
-def s3_module(spec, **kwargs):
-    """An AnsibleModule with the connection and admin-shell options added, failing early without botocore."""
+def s3_module(spec, admin_shell=True, **kwargs):
+    """An AnsibleModule with the connection (and, unless admin_shell=False, the admin-shell) options added,
+    failing early without botocore."""
     full = dict(spec)
     full.update(S3_CONNECTION_SPEC)
-    full.update(SEAWEEDFS_ADMIN_SPEC)
+    if admin_shell:
+        full.update(SEAWEEDFS_ADMIN_SPEC)
     module = AnsibleModule(argument_spec=full, supports_check_mode=True, **kwargs)
     if not HAS_BOTOCORE:
         module.fail_json(msg=missing_required_lib("botocore"), exception=str(BOTOCORE_IMPORT_ERROR))

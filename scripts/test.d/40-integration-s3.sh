@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Module integration tests (tests/integration/targets/) against two independent S3 implementations: a real SeaweedFS
 # on loopback (ansible-core 2.21 and, when .venv-2.19 exists, 2.19) and Ceph's radosgw from Debian on loopback
-# (2.21), with per-engine expectations where the engines legitimately differ (tests/integration/targets/bucket).
+# (2.21; the identity modules, which need SeaweedFS's IAM API, against SeaweedFS only), with per-engine expectations where the engines legitimately differ (tests/integration/targets/bucket).
 . "$(dirname "$0")/../lib.sh" && cd "$ROOT" && use_venv
 rc=0
-run_target() {  # run_target ENGINE SERVER_SCRIPT VENV...
-  local engine=$1 server=$2 work venv; shift 2
+run_target() {  # run_target ENGINE SERVER_SCRIPT TARGETS VENV...   TARGETS: ansible-test aliases, e.g. "s3/ seaweedfs/"
+  local engine=$1 server=$2 targets=$3 work venv; shift 3
   work="$(mktemp -d "$BUILD/tmp/$engine.XXXXXX")"
   if ! python "$server" start "$work" --config tests/integration/integration_config.yml; then
     rc=1; rm -rf "$work"; return
@@ -13,12 +13,12 @@ run_target() {  # run_target ENGINE SERVER_SCRIPT VENV...
   for venv in "$@"; do
     [ -x "$venv/bin/ansible-test" ] || continue
     log "integration against $engine with ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
-    scripts/ansible-test.sh --venv "$venv" integration --local s3/ || rc=1
+    scripts/ansible-test.sh --venv "$venv" integration --local $targets || rc=1
   done
   python "$server" stop "$work"
   rm -rf "$work"
 }
-run_target seaweedfs tests/seaweedfs_server.py "$ROOT/.venv" "$ROOT/.venv-2.19"
+run_target seaweedfs tests/seaweedfs_server.py "s3/ seaweedfs/" "$ROOT/.venv" "$ROOT/.venv-2.19"
 apt_need ceph-common ceph-mon ceph-osd radosgw
-run_target radosgw tests/radosgw_server.py "$ROOT/.venv"
+run_target radosgw tests/radosgw_server.py "s3/" "$ROOT/.venv"
 exit $rc
