@@ -55,11 +55,19 @@ def objectstore_plan(config):
     config: replication ('auto' or XYZ), storage (hosts of group storage), control_plane (hosts), data_disks
     (storage host -> number of data disks in the inventory), volumes (the cluster's local PersistentVolumes as
     the API returns them; None when the cluster was not read), data_class, system_class, namespace,
-    system_volumes (volumes per control-plane node), filer_replicas, s3_replicas, endpoint_names (names and address the S3 certificate must cover),
+    system_volumes (volumes per control-plane node), cluster_nodes (names of the cluster's nodes; None when
+    not read), filer_replicas, s3_replicas, endpoint_names (names and address the S3 certificate must cover),
     certificate_sans (the operator's certificate's subjectAltNames; None when the role issues it)."""
     problems = []
     storage = list(config.get("storage") or [])
     cps = list(config.get("control_plane") or [])
+    nodes = config.get("cluster_nodes")
+    if nodes is not None:
+        missing = [h for h in cps + [s for s in storage if s not in cps] if h not in nodes]
+        if missing:
+            problems.append("[objectstore] %s %s in the inventory but not a node of the cluster: run playbooks/scale.yml "
+                            "--limit for them, or take them out of the groups" % (", ".join(missing),
+                                                                                 "is" if len(missing) == 1 else "are"))
     disks = config.get("data_disks") or {}
     with_disk = [h for h in storage if int(disks.get(h) or 0) > 0]
     for h in storage:

@@ -194,6 +194,9 @@ def _kernel_feature_present(state):
     return bool(state.get("loaded") or state.get("builtin") or state.get("probe"))
 
 
+KUBELET_PODS = "/var/lib/kubelet/pods/"
+
+
 def _prepared_as_declared(disk, state):
     """The disk holds what the prerequisites role makes of it: the declared filesystem, on partition 1 (partition:
     true, the default) or on the whole disk, and where it is mounted, at the declared mount point."""
@@ -203,7 +206,9 @@ def _prepared_as_declared(disk, state):
         found = (part.get("signatures") or {}).get("TYPE")
     else:
         found = (state.get("signatures") or {}).get("TYPE")
-    mounts = state.get("mounts") or []
+    # kubelet bind-mounts a local PersistentVolume's directory into each pod using it: those mounts are the disk's
+    # own mount seen again, not another use of the disk.
+    mounts = [m for m in state.get("mounts") or [] if not str(m.get("target", "")).startswith(KUBELET_PODS)]
     if found is None and mounts:  # no device node to probe (no udev): trust the mount table
         found = next((m["fstype"] for m in mounts if m["target"] == disk.get("mount")), None)
     return found == fstype and all(m["target"] == disk.get("mount") for m in mounts)

@@ -217,6 +217,8 @@ run scale2 playbooks/scale.yml --limit "$n1,$n2,$n3" && clean scale2 3 || exit 1
 [ "$(lc etcd-members)" = 3 ] || { echo "FAIL: etcd does not have 3 members after re-adding $n3" >&2; exit 1; }
 echo "ok: $n3 re-added as a control-plane node, etcd has 3 members"
 
+. tests/objectstore/lab_checks.sh
+
 log "reset.yml: refused without confirmation; then nothing left on any node, and a rerun changes nothing"
 refused bad_reset "kubernetes_reset_confirm=yes" playbooks/reset.yml || exit 1
 run reset1 playbooks/reset.yml -e kubernetes_reset_confirm=yes && clean reset1 5 || exit 1

@@ -11,11 +11,12 @@ dir=$1 inv=$2
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 url="$(cat "$dir/endpoint")"; ca="$dir/ca.crt"; host="${url#https://}"; host="${host%%/*}"
+hostport="$host"; [[ "$host" == *:* && "$host" != *] ]] || hostport="$host:443"   # plaintext goes to the S3 port
 key="$(awk -F' = ' '/aws_access_key_id/ {print $2}' "$dir/aws-credentials")"
 secret="$(awk -F' = ' '/aws_secret_access_key/ {print $2}' "$dir/aws-credentials")"
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 export AWS_CONFIG_FILE="$dir/aws-config" AWS_SHARED_CREDENTIALS_FILE="$dir/aws-credentials" AWS_PROFILE=metalstore
-aws=(/usr/bin/aws --only-show-errors)
+aws=(/usr/bin/aws --endpoint-url "$url" --ca-bundle "$ca")   # endpoint_url in the config needs awscli >= 2.13; Debian 12 has 2.9
 bucket="checks-$(date +%s)"
 
 # The bucket, through the collection's module (same endpoint, CA and credentials).
@@ -36,13 +37,13 @@ for i, n in enumerate(sizes):
         f.write(os.urandom(n))
 PY
 start=$(date +%s%N)
-"${aws[@]}" s3 sync "$work/up" "s3://$bucket/data/" || fail "awscli upload"
+"${aws[@]}" s3 sync --only-show-errors "$work/up" "s3://$bucket/data/" || fail "awscli upload"
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 count="$("${aws[@]}" s3api list-objects-v2 --bucket "$bucket" --prefix data/ --query 'length(Contents)' --output text)"
 [ "$count" = 200 ] || fail "listing shows $count objects, not 200"
 multipart="$("${aws[@]}" s3api head-object --bucket "$bucket" --key data/obj-198 --query ETag --output text)"
 [[ "$multipart" == *-* ]] || fail "obj-198 (20 MiB) was not a multipart upload (ETag $multipart)"
-"${aws[@]}" s3 sync "s3://$bucket/data/" "$work/down" || fail "awscli download"
+"${aws[@]}" s3 sync --only-show-errors "s3://$bucket/data/" "$work/down" || fail "awscli download"
 (cd "$work/up" && sha256sum obj-*) > "$work/up.sum"
 (cd "$work/down" && sha256sum -c --quiet "$work/up.sum") || fail "downloaded objects differ from the uploaded ones"
 ok "awscli: 200 objects ($(du -sm "$work/up" | cut -f1) MiB, 2 multipart) up in ${ms} ms, listed, downloaded, checksums equal"
@@ -55,7 +56,9 @@ s3c=(s3cmd --no-check-md5 --host="$host" --host-bucket="$host" --ssl --ca-certs=
 ok "s3cmd: put, get, ls"
 export RCLONE_CONFIG_SITE_TYPE=s3 RCLONE_CONFIG_SITE_PROVIDER=SeaweedFS RCLONE_CONFIG_SITE_ENDPOINT="$url" \
   RCLONE_CONFIG_SITE_ACCESS_KEY_ID="$key" RCLONE_CONFIG_SITE_SECRET_ACCESS_KEY="$secret" RCLONE_CONFIG=/dev/null
-rc=(rclone --ca-cert "$ca" -q)
+rc=(env -u AWS_PROFILE -u AWS_CONFIG_FILE -u AWS_SHARED_CREDENTIALS_FILE -u AWS_CA_BUNDLE SSL_CERT_FILE="$ca" rclone -q)
+# rclone 1.60 cannot load a custom CA bundle for S3 (--ca-cert, AWS_CA_BUNDLE or a profile's ca_bundle:
+# LoadCustomCABundleError); Go reads SSL_CERT_FILE instead.
 "${rc[@]}" copyto "$work/up/obj-001" "site:$bucket/rclone/obj" && "${rc[@]}" copyto "site:$bucket/rclone/obj" "$work/rclone.obj" \
   && cmp -s "$work/up/obj-001" "$work/rclone.obj" || fail "rclone round trip"
 [ "$("${rc[@]}" lsf "site:$bucket/data/" | wc -l)" = 200 ] || fail "rclone lists another number of objects than 200"
@@ -66,9 +69,9 @@ code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "$url/$bucket/data
 [ "$code" = 403 ] || fail "an anonymous GET answered $code, not 403"
 code="$(curl -s -o /dev/null -w '%{http_code}' --cacert "$ca" "$url/")"
 [ "$code" = 403 ] || fail "an anonymous ListBuckets answered $code, not 403"
-plain="$(curl -s -m 5 "http://$host/$bucket/data/obj-000" || true)"
-[[ "$plain" != *ListBucketResult* && "$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$host/" || true)" != 200 ]] \
-  || fail "plaintext HTTP was served"
+plain="$(curl -s -m 5 "http://$hostport/$bucket/data/" || true)"
+code="$(curl -s -m 5 -o /dev/null -w '%{http_code}' "http://$hostport/" || true)"
+[[ "$plain" != *ListBucketResult* && "$code" != 200 ]] || fail "plaintext HTTP was served on $hostport (HTTP $code)"
 env -u AWS_PROFILE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_ACCESS_KEY_ID="$key" \
   AWS_SECRET_ACCESS_KEY=wrong-secret-wrong-secret /usr/bin/aws --region us-east-1 --endpoint-url "$url" --ca-bundle "$ca" \
   s3 ls "s3://$bucket" >/dev/null 2>&1 && fail "a wrong secret was accepted"

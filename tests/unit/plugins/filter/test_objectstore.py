@@ -73,3 +73,9 @@ def test_operator_certificate_must_name_the_endpoint():
 
 def test_wildcard_covers_one_label_only():
     assert plan(endpoint_names=["a.b.example.com"], certificate_sans=["DNS:*.example.com"])["problems"]
+
+
+def test_inventory_nodes_outside_the_cluster():
+    assert plan(cluster_nodes=["n1", "n2", "n3"])["problems"] == [
+        "[objectstore] n4 is in the inventory but not a node of the cluster: run playbooks/scale.yml --limit for them, "
+        "or take them out of the groups"]

@@ -128,6 +128,14 @@ def test_partitioned_disk_already_prepared_is_fine():
     assert pf.preflight_host_problems(good_data(disks={"/dev/vdb": no_node}), good_config())["problems"] == []
 
 
+def test_disk_in_use_by_a_pod_is_still_prepared():
+    # kubelet bind-mounts the local PersistentVolume into the pod using it (a rerun of prepare.yml on a cluster).
+    pod = "/var/lib/kubelet/pods/9643f903/volumes/kubernetes.io~local-volume/node2-vdb"
+    in_use = dict(PARTITIONED, mounted_at=[pod, "/srv/disk1"],
+                  mounts=[{"target": pod, "fstype": "xfs"}, {"target": "/srv/disk1", "fstype": "xfs"}])
+    assert pf.preflight_host_problems(good_data(disks={"/dev/vdb": in_use}), good_config())["problems"] == []
+
+
 def test_partitioned_disk_with_another_filesystem_or_mount_is_refused():
     ext4 = dict(PARTITIONED, partitions={"1": {"device": "/dev/vdb1", "signatures": {"TYPE": "ext4"}}})
     assert "is not empty" in pf.preflight_host_problems(good_data(disks={"/dev/vdb": ext4}), good_config())["problems"][0]

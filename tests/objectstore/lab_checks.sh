@@ -1,0 +1,33 @@
+# shellcheck shell=bash
+# The object store on the lab's running cluster (docs/objectstore.md), sourced by scripts/test.d/70-lab-kubernetes.sh
+# after the Kubernetes life cycle and before its reset, so that CI brings the cluster up once. Uses that stage's
+# helpers (run, clean, unchanged, refused) and variables (inv, out, extra).
+log "object store: bad input refused before any change (every problem at once)"
+# The life cycle removed and reset node 5: while it is still in the inventory's groups the plan refuses to run.
+refused os_bad_member "$n5 is in the inventory but not a node of the cluster" playbooks/objectstore.yml || exit 1
+lc edit "$inv/hosts.yml" "workers=$n4" "storage=$n2,$n3,$n4" || exit 1
+refused os_bad_racks "keeps copies in 1 other rack(s)" playbooks/objectstore.yml -e objectstore_replication=010 || exit 1
+refused os_bad_copies "replication 003 needs 4 storage nodes" playbooks/objectstore.yml -e objectstore_replication=003 || exit 1
+refused os_bad_disks "has no free data disk for a volume server" playbooks/objectstore.yml -e objectstore_data_class=no-such-class || exit 1
+[ "$(grep -c 'has no free data disk' "$out/os_bad_disks.log")" -ge 1 ] || exit 1
+# A certificate of the operator's that names another endpoint.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=elsewhere.example \
+  -addext subjectAltName=DNS:elsewhere.example -keyout "$out/other.key" -out "$out/other.crt" 2>/dev/null || exit 1
+refused os_bad_cert "does not name" playbooks/objectstore.yml -e "objectstore_s3_certificate=$out/other.crt" \
+  -e "objectstore_s3_private_key=$out/other.key" || exit 1
+lc kubectl get namespace metalstore-objectstore >/dev/null 2>&1 && { echo "FAIL: a refused run created the namespace" >&2; exit 1; }
+
+log "object store: --check before it exists, deploy, rerun and --check unchanged"
+run os_check0 playbooks/objectstore.yml --check && clean os_check0 4 || exit 1
+grep -q "changed=[1-9]" "$out/os_check0.log" || { echo "FAIL: --check predicted no change before the object store exists" >&2; exit 1; }
+lc kubectl get namespace metalstore-objectstore >/dev/null 2>&1 && { echo "FAIL: --check created the namespace" >&2; exit 1; }
+run os1 playbooks/objectstore.yml && clean os1 4 || exit 1
+grep -q "S3 endpoint: https://" "$out/os1.log" || { echo "FAIL: the run did not print the endpoint" >&2; exit 1; }
+run os2 playbooks/objectstore.yml && unchanged os2 4 || exit 1
+run os3 playbooks/objectstore.yml --check && unchanged os3 4 || exit 1
+echo "ok: object store deployed; rerun and --check change nothing"
+
+log "object store: real S3 clients over HTTPS with the site CA; refusals"
+state_dir="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_lab_state_dir"])' "$inv/hosts.yml")"
+bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
+cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node
