@@ -85,4 +85,25 @@ for want in "master grpc: refused without a client certificate" "filer http: 401
   [[ "$probe" == *"$want"* ]] || fail "node probe did not find '$want': $probe"
 done
 ok "from $node: gRPC refused without a client certificate; filer and volume HTTP refuse unsigned reads (401)"
-echo "$bucket" > "$dir/.checks-bucket"
+
+# A read-only identity made with metalstore.platform.s3_identity: reads and lists, writes refused.
+AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" ANSIBLE_NOCOLOR=1 ansible localhost -o -m metalstore.platform.s3_identity \
+  -a "{\"name\": \"$bucket-reader\", \"endpoint_url\": \"$url\", \"ca_bundle\": \"$ca\", \"secret_file\": \"$work/reader\",
+      \"permissions\": [{\"bucket\": \"$bucket\", \"actions\": [\"Read\", \"List\"]}]}" > "$work/module" 2>&1 \
+  || { cat "$work/module" >&2; fail "metalstore.platform.s3_identity could not create the reader"; }
+reader=(env -u AWS_PROFILE AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE="$work/reader" AWS_PROFILE="$bucket-reader"
+        /usr/bin/aws --region us-east-1 --endpoint-url "$url" --ca-bundle "$ca")
+"${reader[@]}" s3 cp "s3://$bucket/data/obj-005" "$work/reader.obj" --only-show-errors && cmp -s "$work/up/obj-005" "$work/reader.obj" \
+  || fail "the read-only identity could not read"
+"${reader[@]}" s3 cp "$work/up/obj-005" "s3://$bucket/reader/obj" --only-show-errors 2> "$work/reader.err" \
+  && fail "the read-only identity could write"
+grep -q AccessDenied "$work/reader.err" || fail "the read-only identity's write failed otherwise: $(cat "$work/reader.err")"
+AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" ANSIBLE_NOCOLOR=1 ansible localhost -o -m metalstore.platform.s3_identity \
+  -a "name=$bucket-reader endpoint_url=$url ca_bundle=$ca state=absent" > "$work/module" 2>&1 || fail "removing the reader"
+ok "metalstore.platform.s3_identity: a read-only identity reads, its write is refused (AccessDenied); removed"
+
+# Clean up through the module: force deletes every object version first (the engine refuses non-empty buckets).
+AWS_ACCESS_KEY_ID="$key" AWS_SECRET_ACCESS_KEY="$secret" ANSIBLE_NOCOLOR=1 ansible localhost -o -m metalstore.platform.bucket \
+  -a "name=$bucket endpoint_url=$url ca_bundle=$ca state=absent force=true" > "$work/module" 2>&1 \
+  || { cat "$work/module" >&2; fail "metalstore.platform.bucket could not delete $bucket"; }
+ok "metalstore.platform.bucket deleted $bucket and its $(python3 -c 'import json,sys; t=open(sys.argv[1]).read(); print(json.loads(t[t.index("{"):]).get("objects_deleted"))' "$work/module") object versions"
