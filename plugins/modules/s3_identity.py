@@ -51,7 +51,7 @@ options:
         elements: str
         required: true
         choices: [Read, Write, List, Tagging, Admin]
-  keys:
+  access_keys:
     description:
       - V(ensure) makes a key when the identity has none; V(rotate) makes a new key and then deletes every other
         (always a change: rotate on purpose, not on every run); V(keep) leaves keys alone.
@@ -91,7 +91,7 @@ EXAMPLES = r"""
 - name: Rotate its key (the old one stops working once the new one exists)
   metalstore.platform.s3_identity:
     name: backup-job
-    keys: rotate
+    access_keys: rotate
     secret_file: /root/.aws/backup-job
   delegate_to: localhost
 
@@ -152,7 +152,7 @@ def spec():
         permissions=dict(type="list", elements="dict", options=dict(
             bucket=dict(type="str", required=True),
             actions=dict(type="list", elements="str", required=True, choices=list(ACTIONS)))),
-        keys=dict(type="str", choices=["ensure", "rotate", "keep"], default="ensure", no_log=False),
+        access_keys=dict(type="str", choices=["ensure", "rotate", "keep"], default="ensure", no_log=False),
         secret_file=dict(type="path", no_log=False),
         secret_file_profile=dict(type="str", no_log=False),
     )
@@ -205,9 +205,9 @@ def converge(params, ids, check_mode, diff_mode):
         plan.append("write permissions")
         after["permissions"] = want_perms
     old_keys = [k["access_key"] for k in after["access_keys"]]
-    if params["keys"] == "rotate" or (params["keys"] == "ensure" and not old_keys):
+    if params["access_keys"] == "rotate" or (params["access_keys"] == "ensure" and not old_keys):
         plan.append("make key")
-    if params["keys"] == "rotate" and old_keys:
+    if params["access_keys"] == "rotate" and old_keys:
         plan.append("delete old keys")
 
     new_key = None
