@@ -22,7 +22,7 @@ def _ip(text):
 
 def _san_matches(san, name):
     """Does one subjectAltName entry (DNS:x / IP:x, as community.crypto prints them) cover name?"""
-    kind, _, value = str(san).partition(":")
+    kind, dummy, value = str(san).partition(":")
     if _ip(name) is not None:
         return kind.upper() in ("IP", "IP ADDRESS") and _ip(value) == _ip(name)
     if kind.upper() != "DNS":
@@ -65,9 +65,9 @@ def objectstore_plan(config):
     if nodes is not None:
         missing = [h for h in cps + [s for s in storage if s not in cps] if h not in nodes]
         if missing:
+            verb = "is" if len(missing) == 1 else "are"
             problems.append("[objectstore] %s %s in the inventory but not a node of the cluster: run playbooks/scale.yml "
-                            "--limit for them, or take them out of the groups" % (", ".join(missing),
-                                                                                 "is" if len(missing) == 1 else "are"))
+                            "--limit for them, or take them out of the groups" % (", ".join(missing), verb))
     disks = config.get("data_disks") or {}
     with_disk = [h for h in storage if int(disks.get(h) or 0) > 0]
     for h in storage:

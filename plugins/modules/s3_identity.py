@@ -15,7 +15,7 @@ description:
     platform's admin identity).
   - The identity's permissions are per bucket, in the engine's action names; they are kept as one inline policy the
     module owns and compared on normalised values. Only what you set is compared and written.
-  - Keys are made by the server. A new key's secret exists only in this task's result (or in O(secret_file)): the API
+  - Keys are made by the server. A new key's secret exists only in this task's result (or in O(secret_file)); the API
     never returns it again, so register the result with C(no_log), or use O(secret_file).
   - The whole plan is computed before any write; an identity the task just created is removed again when the server
     rejects its permissions.
@@ -54,7 +54,7 @@ options:
   access_keys:
     description:
       - V(ensure) makes a key when the identity has none; V(rotate) makes a new key and then deletes every other
-        (always a change: rotate on purpose, not on every run); V(keep) leaves keys alone.
+        (always a change - rotate on purpose, not on every run); V(keep) leaves keys alone.
     type: str
     choices: [ensure, rotate, keep]
     default: ensure

@@ -10,7 +10,7 @@ module: s3_identity_info
 short_description: List S3 identities with their permissions and access key ids
 version_added: 0.3.0
 description:
-  - Reads the identities of the S3 endpoint through the IAM API it serves (see M(metalstore.platform.s3_identity)):
+  - Reads the identities of the S3 endpoint through the IAM API it serves (see M(metalstore.platform.s3_identity)) -
     names, per-bucket permissions (as that module writes them) and access key ids. Secrets are never returned (the
     API does not have them to give). Read-only.
   - Identities the platform defines statically (its admin identity) are listed too, without permissions.

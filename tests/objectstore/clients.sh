@@ -79,7 +79,7 @@ ok "anonymous GET and ListBuckets 403, plaintext HTTP not served, a wrong secret
 
 # From a node: gRPC without a client certificate, and the filer's HTTP port without a token.
 node="$(ansible-inventory -i "$inv" --list | python3 -c 'import json,sys; print(json.load(sys.stdin)["control_plane"]["hosts"][0])')"
-probe="$(ANSIBLE_NOCOLOR=1 ansible -i "$inv" "$node" -o -m ansible.builtin.script -a "$(dirname "$0")/node_probe.py" 2>&1)" \
+probe="$(ANSIBLE_NOCOLOR=1 ansible -i "$inv" "$node" -o -m ansible.builtin.script -a "$(dirname "$0")/node_probe.py executable=python3" 2>&1)" \
   || fail "node probe: $probe"
 for want in "master grpc: refused without a client certificate" "filer http: 401" "volume http: 401"; do
   [[ "$probe" == *"$want"* ]] || fail "node probe did not find '$want': $probe"

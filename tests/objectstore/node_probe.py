@@ -1,5 +1,4 @@
-#!/usr/bin/python3
-# Run on a control-plane node (ansible.builtin.script): proves from inside the cluster's network that the object
+# Run on a control-plane node (ansible.builtin.script with executable=python3): proves from inside the cluster's network that the object
 # store's internal ports refuse what they must. Prints one line per check; exits 1 if a port answers otherwise.
 import json
 import socket

@@ -43,7 +43,7 @@ def pv(node, cls, phase, claim=None):
             "spec": {"storageClassName": cls, "claimRef": {"namespace": "os", "name": claim} if claim else None}}
 
 
-SYSTEM = [pv(n, "sys", "Available") for n in ("n1", "n2", "n3") for _ in (0, 1)]
+SYSTEM = [pv(n, "sys", "Available") for n in ("n1", "n2", "n3") for dummy in (0, 1)]
 CLASSES = {"data_class": "data", "system_class": "sys", "namespace": "os"}
 
 
