@@ -19,7 +19,7 @@ unset ANSIBLE_COLLECTIONS_PATHS
 log "example inventories"
 for inv in inventories/examples/*/; do
   ansible-inventory -i "$inv" --list >/dev/null || { echo "FAIL: $inv does not parse" >&2; exit 1; }
-  for pb in prepare cluster scale upgrade remove_node reset; do
+  for pb in prepare cluster scale upgrade remove_node reset objectstore site; do
     ansible-playbook -i "$inv" "playbooks/$pb.yml" --syntax-check >/dev/null || { echo "FAIL: syntax check of $pb.yml with $inv" >&2; exit 1; }
   done
 done

@@ -3,6 +3,13 @@
 # after the Kubernetes life cycle and before its reset, so that CI brings the cluster up once. Uses that stage's
 # helpers (run, clean, unchanged, refused) and variables (inv, out, extra).
 log "object store: bad input refused before any change (every problem at once)"
+# The cluster checks' StatefulSet claim went with its namespace: its local volume is Released (Retain keeps the data)
+# and so not free for a volume server. An operator frees it for reuse by removing the claim reference.
+for pv in $(lc kubectl get pv -o json | python3 -c 'import json,sys
+print(" ".join(p["metadata"]["name"] for p in json.load(sys.stdin)["items"] if p["status"]["phase"] == "Released"))'); do
+  lc kubectl patch pv "$pv" --type=json "-p='[{\"op\":\"remove\",\"path\":\"/spec/claimRef\"}]'" >/dev/null || exit 1
+  echo "ok: freed the Released local volume $pv for reuse"
+done
 # The life cycle removed and reset node 5: while it is still in the inventory's groups the plan refuses to run.
 refused os_bad_member "$n5 is in the inventory but not a node of the cluster" playbooks/objectstore.yml || exit 1
 lc edit "$inv/hosts.yml" "workers=$n4" "storage=$n2,$n3,$n4" || exit 1
