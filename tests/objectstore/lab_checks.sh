@@ -2,6 +2,7 @@
 # The object store on the lab's running cluster (docs/objectstore.md), sourced by scripts/test.d/70-lab-kubernetes.sh
 # after the Kubernetes life cycle and before its reset, so that CI brings the cluster up once. Uses that stage's
 # helpers (run, clean, unchanged, refused) and variables (inv, out, extra).
+apt_need awscli s3cmd rclone openssl   # the real S3 clients of tests/objectstore/clients.sh (Debian packages)
 log "object store: bad input refused before any change (every problem at once)"
 # The cluster checks' StatefulSet claim went with its namespace: its local volume is Released (Retain keeps the data)
 # and so not free for a volume server. An operator frees it for reuse by removing the claim reference.
