@@ -1,0 +1,332 @@
+"""Durability of the object store on the lab's cluster (docs/objectstore.md), run by tests/objectstore/lab_checks.sh.
+
+A seed set of objects goes up first. Each scenario then runs with a probe writing and reading through the S3
+endpoint (one PUT and one GET of a seed object every 0.2 s, no retries: every failed request counts), disrupts the
+object store, waits until every SeaweedFS workload is ready again, and then proves that every seed object and every
+object the probe was told was written reads back with the right checksum, and that a new write succeeds. It prints
+the failed requests and the seconds of unavailability (from a failed request to the next good one, summed).
+
+  durability.py --inventory HOSTS.yml --client-dir DIR --kubectl PATH SCENARIO [SCENARIO ...] [-- COMMAND ...]
+
+Scenarios: seed, volume-pod, node-stop, master-leader, all-pods, command (runs COMMAND under the probe: the
+object-store playbook, interrupted or not), clean. The seed scenario writes its checksums into the client dir's
+durability.json for the later ones.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+import boto3
+import yaml
+from botocore.config import Config
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+PODMAN = os.path.join(ROOT, "lab", "bin", "podman")
+NS = "metalstore-objectstore"
+BUCKET = "durability"
+WORKLOADS = ["statefulset/seaweedfs-metadata", "statefulset/seaweedfs-master", "statefulset/seaweedfs-volume",
+             "deployment/seaweedfs-filer", "deployment/seaweedfs-s3"]
+
+
+def fail(msg):
+    sys.exit(f"FAIL: {msg}")
+
+
+class Site:
+    def __init__(self, args):
+        self.inv = yaml.safe_load(open(args.inventory, encoding="utf-8"))
+        self.kubectl_bin = args.kubectl
+        self.tmp = tempfile.mkdtemp()
+        hv = self.inv["all"]
+        cp = next(iter(hv["children"]["control_plane"]["hosts"]))
+        conf = yaml.safe_load(self.ssh(cp, "cat", "/etc/kubernetes/admin.conf").stdout)
+        self.kubeconfig = os.path.join(self.tmp, "admin.conf")
+        with open(os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="utf-8") as f:
+            yaml.safe_dump(conf, f)
+        d = args.client_dir
+        url = open(os.path.join(d, "endpoint"), encoding="utf-8").read().strip()
+        creds = dict(line.split(" = ", 1) for line in open(os.path.join(d, "aws-credentials"), encoding="utf-8")
+                     if " = " in line)
+        self.state = os.path.join(d, "durability.json")
+        # No retries: a request that fails is counted, not hidden. Short timeouts so that a dead path shows.
+        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10,
+                     s3={"addressing_style": "path"}, tcp_keepalive=False)
+        self.s3 = boto3.session.Session().client(
+            "s3", endpoint_url=url, verify=os.path.join(d, "ca.crt"), region_name="us-east-1", config=cfg,
+            aws_access_key_id=creds["aws_access_key_id"].strip(),
+            aws_secret_access_key=creds["aws_secret_access_key"].strip())
+
+    def ssh(self, host, *cmd):
+        hv = self.inv["all"]
+        argv = ["ssh", "-i", hv["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+                f"root@{hv['hosts'][host]['ansible_host']}", *cmd]
+        return subprocess.run(argv, capture_output=True, text=True, check=False)
+
+    def kubectl(self, *args, timeout=30):
+        p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={timeout}s",
+                            "-n", NS, *args], capture_output=True, text=True, check=False)
+        if p.returncode != 0:
+            fail(f"kubectl {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def pods(self, component):
+        items = json.loads(self.kubectl("get", "pods", "-l", f"app.kubernetes.io/component={component}",
+                                        "-o", "json"))["items"]
+        return [p for p in items if not p["metadata"].get("deletionTimestamp")]
+
+    def uids(self):
+        items = json.loads(self.kubectl("get", "pods", "-o", "json"))["items"]
+        return {p["metadata"]["uid"]: p for p in items}
+
+    def wait_ready(self, gone=(), timeout=600):
+        """The pods in GONE replaced, every workload rolled out, every pod ready and none terminating."""
+        t0 = time.monotonic()
+        while set(gone) & set(self.uids()):
+            if time.monotonic() - t0 > timeout:
+                fail(f"deleted pods still exist {timeout} s later")
+            time.sleep(1)
+        for w in WORKLOADS:
+            left = max(10, int(timeout - (time.monotonic() - t0)))
+            self.kubectl("rollout", "status", w, f"--timeout={left}s", timeout=left + 10)
+        while time.monotonic() - t0 < timeout:
+            pods = self.uids().values()
+            if all(not p["metadata"].get("deletionTimestamp") and any(
+                    c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
+                   for p in pods):
+                return time.monotonic() - t0
+            time.sleep(1)
+        fail(f"the object store's pods are not all ready {timeout} s after the disruption")
+
+
+class Probe(threading.Thread):
+    """PUT a new small object and GET a seed object, every 0.2 s, until stopped."""
+
+    def __init__(self, site, seeds, tag):
+        super().__init__(daemon=True)
+        self.site, self.seeds, self.tag = site, seeds, tag
+        self.stop_at = threading.Event()
+        self.events = []          # (monotonic time, ok, what)
+        self.written = {}         # key -> sha256, only for acknowledged PUTs
+        self.errors = {}
+        self.corrupt = []         # seed objects a GET returned with other bytes
+
+    def record(self, ok, what, err=None):
+        self.events.append((time.monotonic(), ok, what))
+        if err is not None:
+            name = type(err).__name__ + ": " + str(err)[:120]
+            self.errors[name] = self.errors.get(name, 0) + 1
+
+    def run(self):
+        rnd = random.Random(11)
+        n = 0
+        while not self.stop_at.is_set():
+            n += 1
+            key = f"probe/{self.tag}/{n:05d}"
+            body = os.urandom(rnd.randint(1, 16) * 1024)
+            try:
+                self.site.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+                self.written[key] = hashlib.sha256(body).hexdigest()
+                self.record(True, "put")
+            except Exception as e:  # noqa: BLE001 - every failure is counted, whatever its type
+                self.record(False, "put", e)
+            seed = rnd.choice(sorted(self.seeds))
+            try:
+                got = self.site.s3.get_object(Bucket=BUCKET, Key=seed)["Body"].read()
+                if hashlib.sha256(got).hexdigest() != self.seeds[seed]:
+                    self.corrupt.append(seed)
+                self.record(True, "get")
+            except Exception as e:  # noqa: BLE001
+                self.record(False, "get", e)
+            self.stop_at.wait(0.2)
+
+    def summary(self):
+        failed = [e for e in self.events if not e[1]]
+        down, start = 0.0, None
+        for t, ok, _ in self.events:
+            if not ok and start is None:
+                start = t
+            elif ok and start is not None:
+                down += t - start
+                start = None
+        if start is not None:
+            down += self.events[-1][0] - start
+        return len(self.events), len(failed), down
+
+
+def verify(site, seeds, written):
+    """Every object reads back with its checksum; a new write and read succeed."""
+    bad = []
+    for key, digest in list(seeds.items()) + list(written.items()):
+        try:
+            got = site.s3.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        except Exception as e:  # noqa: BLE001
+            bad.append(f"{key}: {type(e).__name__}: {e}")
+            continue
+        if hashlib.sha256(got).hexdigest() != digest:
+            bad.append(f"{key}: other bytes")
+    if bad:
+        fail(f"{len(bad)} object(s) do not read back: {bad[:5]}")
+    body = os.urandom(4096)
+    site.s3.put_object(Bucket=BUCKET, Key="verify/after", Body=body)
+    if site.s3.get_object(Bucket=BUCKET, Key="verify/after")["Body"].read() != body:
+        fail("a write after the disruption does not read back")
+    return len(seeds) + len(written)
+
+
+def seed(site):
+    try:
+        site.s3.create_bucket(Bucket=BUCKET)
+    except site.s3.exceptions.BucketAlreadyOwnedByYou:
+        pass
+    rnd = random.Random(5)
+    seeds = {}
+    sizes = [rnd.randint(1, 256) * 1024 for _ in range(60)] + [4 << 20] * 4
+    for i, n in enumerate(sizes):
+        body = os.urandom(n)
+        key = f"seed/{i:03d}"
+        site.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+        seeds[key] = hashlib.sha256(body).hexdigest()
+    with open(site.state, "w", encoding="utf-8") as f:
+        json.dump(seeds, f)
+    print(f"ok: seeded s3://{BUCKET} with {len(seeds)} objects ({sum(sizes) >> 20} MiB)")
+
+
+def volume_pod(site):
+    pod = sorted(site.pods("volume"), key=lambda p: p["metadata"]["name"])[-1]
+    site.kubectl("delete", "pod", pod["metadata"]["name"], "--wait=false")
+    return f"deleted volume-server pod {pod['metadata']['name']}", [pod["metadata"]["uid"]]
+
+
+def node_stop(site):
+    """Stop (power off) a storage node that is not a control-plane node, wait, and start it again."""
+    cps = set(site.inv["all"]["children"]["control_plane"]["hosts"])
+    storage = [h for h in site.inv["all"]["children"]["storage"]["hosts"] if h not in cps]
+    if not storage:
+        fail("no storage node outside the control plane to stop")
+    node = storage[0]
+    subprocess.run([PODMAN, "stop", node], check=True, capture_output=True)
+    time.sleep(60)   # long enough for the node controller to mark the node and its pods not ready
+    subprocess.run([PODMAN, "start", node], check=True, capture_output=True)
+    site.kubectl("wait", "--for=condition=Ready", f"node/{node}", "--timeout=300s", timeout=310)
+    return f"stopped storage node {node} for 60 s, then started it", []
+
+
+def master_leader(site):
+    masters = site.pods("master")
+    status = json.loads(site.kubectl("get", "--raw",
+                                     f"/api/v1/namespaces/{NS}/pods/{masters[0]['metadata']['name']}:9333/proxy/cluster/status"))
+    leader = status.get("Leader", "").split(".")[0]
+    uid = {p["metadata"]["name"]: p["metadata"]["uid"] for p in masters}.get(leader)
+    if not uid:
+        fail(f"no master leader among the master pods: {status}")
+    site.kubectl("delete", "pod", leader, "--wait=false")
+    return f"deleted the master leader {leader}", [uid]
+
+
+def all_pods(site):
+    """Every pod of the object store at once (a power cut of the whole service, not a rolling restart)."""
+    uids = list(site.uids())
+    site.kubectl("delete", "pods", "--all", "--wait=false")
+    return f"deleted all {len(uids)} object-store pods at once", uids
+
+
+def run_command(site, argv, interrupt):
+    """Run the object-store playbook; with --interrupt, kill it once the masters' rollout is halfway, rerun it."""
+    log = open(os.path.join(site.tmp, "command.log"), "w", encoding="utf-8")
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    what = "ran " + os.path.basename(argv[1])
+    if interrupt:
+        t0 = time.monotonic()
+        while p.poll() is None and time.monotonic() - t0 < 600:
+            st = json.loads(site.kubectl("get", "statefulset/seaweedfs-master", "-o", "json"))["status"]
+            if st.get("updateRevision") != st.get("currentRevision") and st.get("updatedReplicas", 0) >= 1:
+                break
+            time.sleep(1)
+        if p.poll() is not None:
+            fail(f"{argv[1]} ended before it could be interrupted (rc={p.returncode})")
+        os.killpg(p.pid, signal.SIGKILL)
+        p.wait()
+        print(f"  killed {argv[1]} {time.monotonic() - t0:.0f} s in, with the masters' rollout halfway")
+        p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        what = "killed " + os.path.basename(argv[1]) + " halfway and reran it"
+    if p.wait() != 0:
+        log.close()
+        fail(f"{' '.join(argv)} failed: {open(log.name, encoding='utf-8').read()[-3000:]}")
+    return what, []
+
+
+def scenario(site, name, args):
+    seeds = json.load(open(site.state, encoding="utf-8"))
+    probe = Probe(site, seeds, name)
+    probe.start()
+    time.sleep(3)
+    t0 = time.monotonic()
+    if name == "command":
+        what, gone = run_command(site, args.command, args.interrupt)
+    else:
+        what, gone = {"volume-pod": volume_pod, "node-stop": node_stop, "master-leader": master_leader,
+                      "all-pods": all_pods}[name](site)
+    site.wait_ready(gone)
+    took = time.monotonic() - t0
+    time.sleep(5)
+    probe.stop_at.set()
+    probe.join()
+    requests, failed, down = probe.summary()
+    if probe.corrupt:
+        fail(f"{name}: GETs during the disruption returned other bytes for {sorted(set(probe.corrupt))[:5]}")
+    count = verify(site, seeds, probe.written)
+    print(f"ok: {name}: {what}; ready again after {took:.0f} s; {failed} of {requests} probe requests failed, "
+          f"{down:.1f} s unavailable; all {count} objects read back with their checksums, writes succeed")
+    for err, n in sorted(probe.errors.items(), key=lambda x: -x[1])[:3]:
+        print(f"    {n} x {err}")
+
+
+def clean(site):
+    paginator = site.s3.get_paginator("list_object_versions")
+    for page in paginator.paginate(Bucket=BUCKET):
+        objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        if objs:
+            site.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objs, "Quiet": True})
+    site.s3.delete_bucket(Bucket=BUCKET)
+    os.unlink(site.state)
+    print(f"ok: removed s3://{BUCKET}")
+
+
+def main():
+    argv = sys.argv[1:]
+    command = []
+    if "--" in argv:
+        command, argv = argv[argv.index("--") + 1:], argv[:argv.index("--")]
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--inventory", required=True)
+    ap.add_argument("--client-dir", required=True)
+    ap.add_argument("--kubectl", required=True)
+    ap.add_argument("--interrupt", action="store_true", help="with the command scenario: kill it halfway, rerun it")
+    ap.add_argument("scenarios", nargs="+", choices=["seed", "volume-pod", "node-stop", "master-leader",
+                                                      "all-pods", "command", "clean"])
+    args = ap.parse_args(argv)
+    args.command = command
+    site = Site(args)
+    for name in args.scenarios:
+        if name == "seed":
+            seed(site)
+        elif name == "clean":
+            clean(site)
+        else:
+            scenario(site, name, args)
+
+
+if __name__ == "__main__":
+    main()
