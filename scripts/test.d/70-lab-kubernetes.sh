@@ -80,9 +80,9 @@ ln -s "$ROOT/inventories/lab/group_vars" "$inv/group_vars"
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"
 vip="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_api_vip"])' "$inv/hosts.yml")"
 
-run() { # run NAME PLAYBOOK [ARGS...] -> log in $out/NAME.log, prints seconds
+run() { # run NAME PLAYBOOK [ARGS...] -> log in $out/NAME.log, prints seconds (INV: another inventory)
   local n=$1 pb=$2 start=$(date +%s); shift 2
-  ANSIBLE_NOCOLOR=1 ansible-playbook -i "$inv" "$pb" "${extra[@]}" "$@" > "$out/$n.log" 2>&1
+  ANSIBLE_NOCOLOR=1 ansible-playbook -i "${INV:-$inv}" "$pb" "${extra[@]}" "$@" > "$out/$n.log" 2>&1
   local rc=$?
   echo "$(basename "$pb") ($n): rc=$rc in $(( $(date +%s) - start ))s" >&2
   [ $rc = 0 ] || { tail -60 "$out/$n.log" >&2; echo "FAIL: $n" >&2; }
@@ -128,7 +128,7 @@ refused() { # refused NAME MESSAGE PLAYBOOK [ARGS...]: the run fails with MESSAG
   echo "ok: $n refused: $(grep -F -- "$msg" "$out/$n.log" | head -1 | sed 's/^[[:space:]"]*//' | cut -c1-220)"
 }
 log "bad input before the cluster exists: every problem at once, nothing changed"
-other_inventory() { mkdir -p "$out/$1" && ln -sfn "$ROOT/inventories/lab/group_vars" "$out/$1/group_vars" && lc edit "$out/$1/hosts.yml" "$2"; }
+other_inventory() { mkdir -p "$out/$1" && ln -sfn "$ROOT/inventories/lab/group_vars" "$out/$1/group_vars" && lc edit "$out/$1/hosts.yml" "${@:2}"; }
 other_inventory even "control_plane=$n1,$n2" || exit 1
 INV="$out/even" refused bad_even "3 problem(s)" playbooks/cluster.yml \
   -e "metalstore_api_vip=$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"][sys.argv[2]]["ansible_host"])' "$inv/hosts.yml" "$n4")" \
@@ -224,3 +224,5 @@ refused bad_reset "kubernetes_reset_confirm=yes" playbooks/reset.yml || exit 1
 run reset1 playbooks/reset.yml -e kubernetes_reset_confirm=yes && clean reset1 5 || exit 1
 lc leftovers "$n1" "$n2" "$n3" "$n4" "$n5" || exit 1
 run reset2 playbooks/reset.yml -e kubernetes_reset_confirm=yes && unchanged reset2 5 || exit 1
+
+. tests/objectstore/edge_checks.sh

@@ -5,12 +5,14 @@ control-plane node over SSH (test code), the probe runs on the controller agains
   lifecycle.py --inventory HOSTS.yml probe URL STOPFILE OUT    GET URL every 0.1 s until STOPFILE exists; OUT: JSON
   lifecycle.py --inventory HOSTS.yml nodes                     JSON {node: [kubeletVersion, ready]}
   lifecycle.py --inventory HOSTS.yml etcd-members              the number of etcd members
+  lifecycle.py --inventory HOSTS.yml memory NODE               JSON {total_mib, processes_mib}: RSS on the node
   lifecycle.py --inventory HOSTS.yml volume-node               the node of the cluster checks' bound local volume
   lifecycle.py --inventory HOSTS.yml services NODE...          JSON {node: kubelet/containerd/haproxy start times}
   lifecycle.py --inventory HOSTS.yml leftovers NODE...         exit 1 listing what a reset left on the nodes
   lifecycle.py --inventory HOSTS.yml fingerprint NODE...       JSON {node: hash of packages, units, configuration}
   lifecycle.py --inventory HOSTS.yml kubectl ARG...            kubectl on the first control-plane node
   lifecycle.py --inventory HOSTS.yml edit OUT GROUP=HOST,...   a copy of the inventory with other group members
+                                                              (vars.NAME=VALUE: another variable; hosts in no group dropped)
 """
 from __future__ import annotations
 
@@ -149,6 +151,16 @@ def etcd_members(lab, _args):
     print(len(json.loads(out)["members"]))
 
 
+def memory(lab, args):
+    """Resident memory of every process on the node (RSS summed: shared pages count in each process, an upper bound)."""
+    by = {}
+    for line in lab.ssh(args.node, "ps -eo rss=,comm=").splitlines():
+        rss, comm = line.split(None, 1)
+        by[comm] = by.get(comm, 0) + int(rss)
+    top = dict(sorted(((c, round(k / 1024)) for c, k in by.items()), key=lambda x: -x[1])[:12])
+    print(json.dumps({"total_mib": round(sum(by.values()) / 1024), "processes_mib": top}))
+
+
 def volume_node(lab, _args):
     pvs = json.loads(lab.kubectl(["get", "pv", "-o", "json"]))["items"]
     bound = [pv["metadata"]["labels"]["metalstore.io/node"] for pv in pvs
@@ -214,9 +226,19 @@ def kubectl(lab, args):
 
 
 def edit(lab, args):
+    """Another inventory of the lab: GROUP=HOST,... sets a group, vars.NAME=VALUE a variable (empty: removed).
+    Hosts left in no group are dropped, so that the new inventory names its site only."""
+    inv = lab.inv["all"]
     for spec in args.groups:
-        group, hosts = spec.split("=", 1)
-        lab.inv["all"]["children"][group]["hosts"] = {h: None for h in hosts.split(",") if h}
+        key, value = spec.split("=", 1)
+        if key.startswith("vars."):
+            inv["vars"].pop(key[5:], None)
+            if value:
+                inv["vars"][key[5:]] = value
+            continue
+        inv["children"][key]["hosts"] = {h: None for h in value.split(",") if h}
+    grouped = {h for g in inv["children"].values() for h in g.get("hosts") or {}}
+    inv["hosts"] = {h: v for h, v in inv["hosts"].items() if h in grouped}
     with open(args.out, "w", encoding="utf-8") as f:
         yaml.safe_dump(lab.inv, f)
 
@@ -233,6 +255,7 @@ def main():
     sub.add_parser("nodes")
     sub.add_parser("etcd-members")
     sub.add_parser("volume-node")
+    sub.add_parser("memory").add_argument("node")
     for name in ("services", "leftovers", "fingerprint"):
         sub.add_parser(name).add_argument("nodes", nargs="+")
     sub.add_parser("kubectl").add_argument("args", nargs=argparse.REMAINDER)
@@ -241,6 +264,7 @@ def main():
     ed.add_argument("groups", nargs="+")
     args = p.parse_args()
     {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "volume-node": volume_node,
+     "memory": memory,
      "services": services, "leftovers": leftovers, "kubectl": kubectl, "edit": edit,
      "fingerprint": fingerprint}[args.cmd](Lab(args.inventory), args)
 

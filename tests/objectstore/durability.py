@@ -120,9 +120,14 @@ class Probe(threading.Thread):
         self.written = {}         # key -> sha256, only for acknowledged PUTs
         self.errors = {}
         self.corrupt = []         # seed objects a GET returned with other bytes
+        self.slowest = 0.0        # seconds of the slowest request that succeeded
 
-    def record(self, ok, what, err=None):
-        self.events.append((time.monotonic(), ok, what))
+    def record(self, ok, what, err=None, began=None):
+        # A failure counts from the moment its request was sent (a hung request times out 10 s later).
+        now = time.monotonic()
+        self.events.append((now if ok else began, ok, what))
+        if ok:
+            self.slowest = max(self.slowest, now - began)
         if err is not None:
             name = type(err).__name__ + ": " + str(err)[:120]
             self.errors[name] = self.errors.get(name, 0) + 1
@@ -134,34 +139,40 @@ class Probe(threading.Thread):
             n += 1
             key = f"probe/{self.tag}/{n:05d}"
             body = os.urandom(rnd.randint(1, 16) * 1024)
+            began = time.monotonic()
             try:
                 self.site.s3.put_object(Bucket=BUCKET, Key=key, Body=body)
                 self.written[key] = hashlib.sha256(body).hexdigest()
-                self.record(True, "put")
+                self.record(True, "put", began=began)
             except Exception as e:  # noqa: BLE001 - every failure is counted, whatever its type
-                self.record(False, "put", e)
+                self.record(False, "put", e, began)
             seed = rnd.choice(sorted(self.seeds))
+            began = time.monotonic()
             try:
                 got = self.site.s3.get_object(Bucket=BUCKET, Key=seed)["Body"].read()
                 if hashlib.sha256(got).hexdigest() != self.seeds[seed]:
                     self.corrupt.append(seed)
-                self.record(True, "get")
+                self.record(True, "get", began=began)
             except Exception as e:  # noqa: BLE001
-                self.record(False, "get", e)
+                self.record(False, "get", e, began)
             self.stop_at.wait(0.2)
 
     def summary(self):
+        """Requests, failed requests, seconds unavailable, and the windows (from a failed request's start to the next
+        good answer) as (seconds after the probe started, length)."""
         failed = [e for e in self.events if not e[1]]
-        down, start = 0.0, None
+        windows, start = [], None
         for t, ok, _ in self.events:
             if not ok and start is None:
                 start = t
             elif ok and start is not None:
-                down += t - start
+                windows.append((start, t - start))
                 start = None
         if start is not None:
-            down += self.events[-1][0] - start
-        return len(self.events), len(failed), down
+            windows.append((start, self.events[-1][0] - start))
+        t0 = self.events[0][0] if self.events else 0
+        return (len(self.events), len(failed), sum(w for _, w in windows),
+                [(round(a - t0), round(w, 1)) for a, w in windows])
 
 
 def verify(site, seeds, written):
@@ -208,18 +219,38 @@ def volume_pod(site):
     return f"deleted volume-server pod {pod['metadata']['name']}", [pod["metadata"]["uid"]]
 
 
+def freezer(node):
+    """The cgroup freezer file of a lab node: freezing it stops every process of the node at once."""
+    pid = subprocess.run([PODMAN, "inspect", "-f", "{{.State.Pid}}", node], check=True, capture_output=True,
+                         text=True).stdout.strip()
+    for line in open(f"/proc/{pid}/cgroup", encoding="utf-8"):
+        _, controllers, path = line.rstrip("\n").split(":", 2)
+        if "freezer" in controllers.split(","):
+            return f"/sys/fs/cgroup/freezer{path}/freezer.state", "FROZEN", "THAWED"
+        if controllers == "" and os.path.exists(f"/sys/fs/cgroup{path}/cgroup.freeze"):
+            return f"/sys/fs/cgroup{path}/cgroup.freeze", "1", "0"
+    fail(f"no cgroup freezer for lab node {node}")
+
+
 def node_stop(site):
-    """Stop (power off) a storage node that is not a control-plane node, wait, and start it again."""
+    """Stop a storage node that is not a control-plane node for 90 s: every process of it frozen, so it stops
+    answering like a node that lost power, then thawed. (A podman stop/start would reboot it, and lab nodes have no
+    udev: the data disk's fstab mount then waits for a device unit that never appears.)"""
     cps = set(site.inv["all"]["children"]["control_plane"]["hosts"])
     storage = [h for h in site.inv["all"]["children"]["storage"]["hosts"] if h not in cps]
     if not storage:
         fail("no storage node outside the control plane to stop")
     node = storage[0]
-    subprocess.run([PODMAN, "stop", node], check=True, capture_output=True)
-    time.sleep(60)   # long enough for the node controller to mark the node and its pods not ready
-    subprocess.run([PODMAN, "start", node], check=True, capture_output=True)
+    path, frozen, thawed = freezer(node)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(frozen)
+    try:
+        time.sleep(90)   # past the node controller's grace period: the node and its pods become NotReady
+    finally:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(thawed)
     site.kubectl("wait", "--for=condition=Ready", f"node/{node}", "--timeout=300s", timeout=310)
-    return f"stopped storage node {node} for 60 s, then started it", []
+    return f"froze storage node {node} for 90 s, then thawed it", []
 
 
 def master_leader(site):
@@ -245,7 +276,8 @@ def run_command(site, argv, interrupt):
     """Run the object-store playbook; with --interrupt, kill it once the masters' rollout is halfway, rerun it."""
     log = open(os.path.join(site.tmp, "command.log"), "w", encoding="utf-8")
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    what = "ran " + os.path.basename(argv[1])
+    name = os.path.basename(next((a for a in argv if a.endswith(".yml")), argv[0]))
+    what = "ran " + name
     if interrupt:
         t0 = time.monotonic()
         while p.poll() is None and time.monotonic() - t0 < 600:
@@ -254,12 +286,12 @@ def run_command(site, argv, interrupt):
                 break
             time.sleep(1)
         if p.poll() is not None:
-            fail(f"{argv[1]} ended before it could be interrupted (rc={p.returncode})")
+            fail(f"{name} ended before it could be interrupted (rc={p.returncode})")
         os.killpg(p.pid, signal.SIGKILL)
         p.wait()
-        print(f"  killed {argv[1]} {time.monotonic() - t0:.0f} s in, with the masters' rollout halfway")
+        print(f"  killed {name} {time.monotonic() - t0:.0f} s in, with the masters' rollout halfway")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        what = "killed " + os.path.basename(argv[1]) + " halfway and reran it"
+        what = f"killed {name} halfway and reran it"
     if p.wait() != 0:
         log.close()
         fail(f"{' '.join(argv)} failed: {open(log.name, encoding='utf-8').read()[-3000:]}")
@@ -282,12 +314,12 @@ def scenario(site, name, args):
     time.sleep(5)
     probe.stop_at.set()
     probe.join()
-    requests, failed, down = probe.summary()
+    requests, failed, down, windows = probe.summary()
     if probe.corrupt:
         fail(f"{name}: GETs during the disruption returned other bytes for {sorted(set(probe.corrupt))[:5]}")
     count = verify(site, seeds, probe.written)
     print(f"ok: {name}: {what}; ready again after {took:.0f} s; {failed} of {requests} probe requests failed, "
-          f"{down:.1f} s unavailable; all {count} objects read back with their checksums, writes succeed")
+          f"{down:.1f} s unavailable{' ' + str(windows) if windows else ''}, slowest good request {probe.slowest:.1f} s; all {count} objects read back with their checksums, writes succeed")
     for err, n in sorted(probe.errors.items(), key=lambda x: -x[1])[:3]:
         print(f"    {n} x {err}")
 

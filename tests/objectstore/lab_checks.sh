@@ -25,17 +25,35 @@ refused os_bad_cert "does not name" playbooks/objectstore.yml -e "objectstore_s3
   -e "objectstore_s3_private_key=$out/other.key" || exit 1
 lc kubectl get namespace metalstore-objectstore >/dev/null 2>&1 && { echo "FAIL: a refused run created the namespace" >&2; exit 1; }
 
-log "object store: --check before it exists, deploy, rerun and --check unchanged"
-run os_check0 playbooks/objectstore.yml --check && clean os_check0 4 || exit 1
+# The rolling upgrade further down goes from the SeaweedFS release before the bundle's to the bundle's: the site
+# runs the older one first (objectstore_image), pushed into the site registry like the bundle's images.
+release=(-e release_version=4.47 -e release_sha256=e5064d45948d66a8d8abe1eb9d421897e9202d3f636b9492e4594e1a16ad10fc)
+run os_release tests/objectstore/release_image.yml "${release[@]}" || exit 1
+older=(-e objectstore_image=docker.io/chrislusf/seaweedfs:4.47)
+log "object store: --check before it exists, deploy (SeaweedFS 4.47), rerun and --check unchanged"
+run os_check0 playbooks/objectstore.yml "${older[@]}" --check && clean os_check0 4 || exit 1
 grep -q "changed=[1-9]" "$out/os_check0.log" || { echo "FAIL: --check predicted no change before the object store exists" >&2; exit 1; }
 lc kubectl get namespace metalstore-objectstore >/dev/null 2>&1 && { echo "FAIL: --check created the namespace" >&2; exit 1; }
-run os1 playbooks/objectstore.yml && clean os1 4 || exit 1
+run os1 playbooks/objectstore.yml "${older[@]}" && clean os1 4 || exit 1
 grep -q "S3 endpoint: https://" "$out/os1.log" || { echo "FAIL: the run did not print the endpoint" >&2; exit 1; }
-run os2 playbooks/objectstore.yml && unchanged os2 4 || exit 1
-run os3 playbooks/objectstore.yml --check && unchanged os3 4 || exit 1
+run os2 playbooks/objectstore.yml "${older[@]}" && unchanged os2 4 || exit 1
+run os3 playbooks/objectstore.yml "${older[@]}" --check && unchanged os3 4 || exit 1
 echo "ok: object store deployed; rerun and --check change nothing"
 
 log "object store: real S3 clients over HTTPS with the site CA; refusals"
 state_dir="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_lab_state_dir"])' "$inv/hosts.yml")"
 bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
+
+log "object store: durability with reads and writes running (tests/objectstore/durability.py)"
+dur() { python3 tests/objectstore/durability.py --inventory "$inv/hosts.yml" --client-dir "$state_dir/pki/objectstore" \
+  --kubectl "$bundle/bin/$newest/kubectl" "$@"; }
+dur seed volume-pod node-stop master-leader all-pods || exit 1
+log "object store: rolling upgrade 4.47 -> the bundle's release, the playbook killed halfway and rerun, under load"
+dur --interrupt command -- ansible-playbook -i "$inv" playbooks/objectstore.yml "${extra[@]}" || exit 1
+run os4 playbooks/objectstore.yml && unchanged os4 4 || exit 1
+lc kubectl get pods -n metalstore-objectstore -o json | python3 -c 'import json,sys
+images = {c["image"] for p in json.load(sys.stdin)["items"] for c in p["spec"]["containers"] if "seaweedfs" in c["image"]}
+sys.exit(f"FAIL: after the upgrade the pods run {sorted(images)}" if any(i.endswith(":4.47") for i in images) or not images
+         else print("ok: every SeaweedFS pod runs " + ", ".join(sorted(images))))' || exit 1
+dur clean || exit 1
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node
