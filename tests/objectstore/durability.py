@@ -162,7 +162,7 @@ class Probe(threading.Thread):
         good answer) as (seconds after the probe started, length)."""
         failed = [e for e in self.events if not e[1]]
         windows, start = [], None
-        for t, ok, _ in self.events:
+        for t, ok, _what in self.events:
             if not ok and start is None:
                 start = t
             elif ok and start is not None:
@@ -171,7 +171,7 @@ class Probe(threading.Thread):
         if start is not None:
             windows.append((start, self.events[-1][0] - start))
         t0 = self.events[0][0] if self.events else 0
-        return (len(self.events), len(failed), sum(w for _, w in windows),
+        return (len(self.events), len(failed), sum(w for _start, w in windows),
                 [(round(a - t0), round(w, 1)) for a, w in windows])
 
 
@@ -202,7 +202,7 @@ def seed(site):
         pass
     rnd = random.Random(5)
     seeds = {}
-    sizes = [rnd.randint(1, 256) * 1024 for _ in range(60)] + [4 << 20] * 4
+    sizes = [rnd.randint(1, 256) * 1024 for _i in range(60)] + [4 << 20] * 4
     for i, n in enumerate(sizes):
         body = os.urandom(n)
         key = f"seed/{i:03d}"
@@ -224,7 +224,7 @@ def freezer(node):
     pid = subprocess.run([PODMAN, "inspect", "-f", "{{.State.Pid}}", node], check=True, capture_output=True,
                          text=True).stdout.strip()
     for line in open(f"/proc/{pid}/cgroup", encoding="utf-8"):
-        _, controllers, path = line.rstrip("\n").split(":", 2)
+        _hierarchy, controllers, path = line.rstrip("\n").split(":", 2)
         if "freezer" in controllers.split(","):
             return f"/sys/fs/cgroup/freezer{path}/freezer.state", "FROZEN", "THAWED"
         if controllers == "" and os.path.exists(f"/sys/fs/cgroup{path}/cgroup.freeze"):
@@ -319,7 +319,8 @@ def scenario(site, name, args):
         fail(f"{name}: GETs during the disruption returned other bytes for {sorted(set(probe.corrupt))[:5]}")
     count = verify(site, seeds, probe.written)
     print(f"ok: {name}: {what}; ready again after {took:.0f} s; {failed} of {requests} probe requests failed, "
-          f"{down:.1f} s unavailable{' ' + str(windows) if windows else ''}, slowest good request {probe.slowest:.1f} s; all {count} objects read back with their checksums, writes succeed")
+          f"{down:.1f} s unavailable{' ' + str(windows) if windows else ''}, slowest good request {probe.slowest:.1f} s; "
+          f"all {count} objects read back with their checksums, writes succeed")
     for err, n in sorted(probe.errors.items(), key=lambda x: -x[1])[:3]:
         print(f"    {n} x {err}")
 
@@ -346,8 +347,8 @@ def main():
     ap.add_argument("--client-dir", required=True)
     ap.add_argument("--kubectl", required=True)
     ap.add_argument("--interrupt", action="store_true", help="with the command scenario: kill it halfway, rerun it")
-    ap.add_argument("scenarios", nargs="+", choices=["seed", "volume-pod", "node-stop", "master-leader",
-                                                      "all-pods", "command", "clean"])
+    ap.add_argument("scenarios", nargs="+",
+                    choices=["seed", "volume-pod", "node-stop", "master-leader", "all-pods", "command", "clean"])
     args = ap.parse_args(argv)
     args.command = command
     site = Site(args)
