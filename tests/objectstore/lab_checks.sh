@@ -40,9 +40,7 @@ run os2 playbooks/objectstore.yml "${older[@]}" && unchanged os2 4 || exit 1
 run os3 playbooks/objectstore.yml "${older[@]}" --check && unchanged os3 4 || exit 1
 echo "ok: object store deployed; rerun and --check change nothing"
 
-log "object store: real S3 clients over HTTPS with the site CA; refusals"
 state_dir="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_lab_state_dir"])' "$inv/hosts.yml")"
-bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
 
 log "object store: durability with reads and writes running (tests/objectstore/durability.py)"
 dur() { python3 tests/objectstore/durability.py --inventory "$inv/hosts.yml" --client-dir "$state_dir/pki/objectstore" \
@@ -56,4 +54,9 @@ images = {c["image"] for p in json.load(sys.stdin)["items"] for c in p["spec"]["
 sys.exit(f"FAIL: after the upgrade the pods run {sorted(images)}" if any(i.endswith(":4.47") for i in images) or not images
          else print("ok: every SeaweedFS pod runs " + ", ".join(sorted(images))))' || exit 1
 dur clean || exit 1
+
+# On the bundle's release, the one the platform supports (SeaweedFS 4.47 refuses DeleteBucket on a bucket emptied of
+# every version and delete marker; 4.48 accepts it).
+log "object store: real S3 clients over HTTPS with the site CA; refusals"
+bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node
