@@ -102,6 +102,7 @@ unchanged() { # unchanged NAME: changed=0 on every host
 }
 
 lc() { python3 tests/kubernetes/lifecycle.py --inventory "$inv/hosts.yml" "$@"; }
+node_ip() { python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"][sys.argv[2]]["ansible_host"])' "$inv/hosts.yml" "$1"; }
 n1="$name-node1" n2="$name-node2" n3="$name-node3" n4="$name-node4" n5="$name-node5"
 
 log "prepare.yml --check on the fresh nodes: succeeds, predicts changes, changes nothing"
@@ -131,7 +132,7 @@ log "bad input before the cluster exists: every problem at once, nothing changed
 other_inventory() { mkdir -p "$out/$1" && ln -sfn "$ROOT/inventories/lab/group_vars" "$out/$1/group_vars" && lc edit "$out/$1/hosts.yml" "${@:2}"; }
 other_inventory even "control_plane=$n1,$n2" || exit 1
 INV="$out/even" refused bad_even "3 problem(s)" playbooks/cluster.yml \
-  -e "metalstore_api_vip=$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"][sys.argv[2]]["ansible_host"])' "$inv/hosts.yml" "$n4")" \
+  -e "metalstore_api_vip=$(node_ip "$n4")" \
   -e metalstore_kubernetes_version=v1.36.99 || exit 1
 for m in "etcd needs an odd number" "already answers although no cluster exists" "is not in the bundle"; do
   grep -qF "$m" "$out/bad_even.log" || { echo "FAIL: bad_even: '$m' missing" >&2; exit 1; }

@@ -31,6 +31,8 @@ import yaml
 from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "tests", "kubernetes"))
+from lifecycle import Lab  # noqa: E402  pylint: disable=wrong-import-position
 PODMAN = os.path.join(ROOT, "lab", "bin", "podman")
 NS = "metalstore-objectstore"
 BUCKET = "durability"
@@ -44,12 +46,11 @@ def fail(msg):
 
 class Site:
     def __init__(self, args):
-        self.inv = yaml.safe_load(open(args.inventory, encoding="utf-8"))
+        lab = Lab(args.inventory)
+        self.inv = lab.inv
         self.kubectl_bin = args.kubectl
         self.tmp = tempfile.mkdtemp()
-        hv = self.inv["all"]
-        cp = next(iter(hv["children"]["control_plane"]["hosts"]))
-        conf = yaml.safe_load(self.ssh(cp, "cat", "/etc/kubernetes/admin.conf").stdout)
+        conf = yaml.safe_load(lab.ssh(lab.cp[0], "cat /etc/kubernetes/admin.conf"))
         self.kubeconfig = os.path.join(self.tmp, "admin.conf")
         with open(os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="utf-8") as f:
             yaml.safe_dump(conf, f)
@@ -65,13 +66,6 @@ class Site:
             "s3", endpoint_url=url, verify=os.path.join(d, "ca.crt"), region_name="us-east-1", config=cfg,
             aws_access_key_id=creds["aws_access_key_id"].strip(),
             aws_secret_access_key=creds["aws_secret_access_key"].strip())
-
-    def ssh(self, host, *cmd):
-        hv = self.inv["all"]
-        argv = ["ssh", "-i", hv["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
-                f"root@{hv['hosts'][host]['ansible_host']}", *cmd]
-        return subprocess.run(argv, capture_output=True, text=True, check=False)
 
     def kubectl(self, *args, timeout=30):
         p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={timeout}s",

@@ -1,15 +1,14 @@
 # shellcheck shell=bash
 # The edge profile (inventories/examples/edge, docs/objectstore.md) on the lab's first node once the HA cluster is
 # reset: one node in every group, no VIP. Sourced by scripts/test.d/70-lab-kubernetes.sh; uses its helpers and
-# variables (run, clean, unchanged, lc, other_inventory, inv, out, n1, state_dir).
+# variables (run, clean, unchanged, lc, node_ip, other_inventory, inv, out, n1, state_dir).
 log "edge profile: $n1 alone runs Kubernetes and the whole object store (no VIP, replication 000)"
 other_inventory edge "bootstrap=$n1" "control_plane=$n1" "workers=$n1" "storage=$n1" "vars.metalstore_api_vip=" || exit 1
 edge() { INV="$out/edge" run "$@"; }
 edge edge_prepare lab/playbooks/prepare.yml && clean edge_prepare 1 || exit 1   # its data disk: now a storage node
 edge edge_cluster playbooks/cluster.yml && clean edge_cluster 1 || exit 1
 edge edge_os1 playbooks/objectstore.yml && clean edge_os1 1 || exit 1
-grep -q "S3 endpoint: https://$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["hosts"][sys.argv[2]]["ansible_host"])' "$out/edge/hosts.yml" "$n1")" \
-  "$out/edge_os1.log" || { echo "FAIL: the edge endpoint is not on $n1's address" >&2; exit 1; }
+grep -q "S3 endpoint: https://$(node_ip "$n1")" "$out/edge_os1.log" || { echo "FAIL: the edge endpoint is not on $n1's address" >&2; exit 1; }
 edge edge_os2 playbooks/objectstore.yml && unchanged edge_os2 1 || exit 1
 bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$out/edge" || exit 1
 # Every process on the node once it serves S3 (Kubernetes, containerd, the object store, and the site's registry and
