@@ -25,7 +25,9 @@ from botocore.config import Config
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "objectstore"))
 import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
+import client_dir  # noqa: E402  pylint: disable=wrong-import-position
 
 
 def client(endpoint, key, secret, ca, concurrency):
@@ -73,13 +75,10 @@ def main():
     ap.add_argument("--large-mib", type=int, default=4, help="size of each large object (MiB)")
     ap.add_argument("--small", type=int, default=600, help="number of 4 KiB objects")
     args = ap.parse_args()
-    d = args.client_dir
-    creds = dict(line.split(" = ", 1) for line in open(os.path.join(d, "aws-credentials"), encoding="utf-8")
-                 if " = " in line)
-    endpoint = open(os.path.join(d, "endpoint"), encoding="utf-8").read().strip()
+    site = client_dir.read(args.client_dir)
+    endpoint = site["endpoint"]
     bucket = f"bench-{int(time.time())}"
-    platform = run(client(endpoint, creds["aws_access_key_id"].strip(), creds["aws_secret_access_key"].strip(),
-                          os.path.join(d, "ca.crt"), args.concurrency), bucket, args)
+    platform = run(client(endpoint, site["key"], site["secret"], site["ca"], args.concurrency), bucket, args)
     with tempfile.TemporaryDirectory() as work:
         info = seaweedfs_server.start(work)
         try:

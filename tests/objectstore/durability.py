@@ -15,10 +15,12 @@ durability.json for the later ones.
 from __future__ import annotations
 
 import argparse
+import atexit
 import hashlib
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,12 +29,12 @@ import threading
 import time
 
 import boto3
-import yaml
 from botocore.config import Config
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kubernetes"))
 from lifecycle import Lab  # noqa: E402  pylint: disable=wrong-import-position
+import client_dir  # noqa: E402  pylint: disable=wrong-import-position
 PODMAN = os.path.join(ROOT, "lab", "bin", "podman")
 NS = "metalstore-objectstore"
 BUCKET = "durability"
@@ -49,23 +51,19 @@ class Site:
         lab = Lab(args.inventory)
         self.inv = lab.inv
         self.kubectl_bin = args.kubectl
-        self.tmp = tempfile.mkdtemp()
-        conf = yaml.safe_load(lab.ssh(lab.cp[0], "cat /etc/kubernetes/admin.conf"))
+        self.tmp = tempfile.mkdtemp()   # 0700: the cluster's admin kubeconfig and the command's log; removed at exit
+        atexit.register(shutil.rmtree, self.tmp, True)
         self.kubeconfig = os.path.join(self.tmp, "admin.conf")
         with open(os.open(self.kubeconfig, os.O_WRONLY | os.O_CREAT, 0o600), "w", encoding="utf-8") as f:
-            yaml.safe_dump(conf, f)
-        d = args.client_dir
-        url = open(os.path.join(d, "endpoint"), encoding="utf-8").read().strip()
-        creds = dict(line.split(" = ", 1) for line in open(os.path.join(d, "aws-credentials"), encoding="utf-8")
-                     if " = " in line)
-        self.state = os.path.join(d, "durability.json")
+            f.write(lab.ssh(lab.cp[0], "cat /etc/kubernetes/admin.conf"))
+        site = client_dir.read(args.client_dir)
+        self.state = os.path.join(args.client_dir, "durability.json")
         # No retries: a request that fails is counted, not hidden. Short timeouts so that a dead path shows.
         cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10,
                      s3={"addressing_style": "path"}, tcp_keepalive=False)
         self.s3 = boto3.session.Session().client(
-            "s3", endpoint_url=url, verify=os.path.join(d, "ca.crt"), region_name="us-east-1", config=cfg,
-            aws_access_key_id=creds["aws_access_key_id"].strip(),
-            aws_secret_access_key=creds["aws_secret_access_key"].strip())
+            "s3", endpoint_url=site["endpoint"], verify=site["ca"], region_name="us-east-1", config=cfg,
+            aws_access_key_id=site["key"], aws_secret_access_key=site["secret"])
 
     def kubectl(self, *args, timeout=30):
         p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={timeout}s",
@@ -98,7 +96,7 @@ class Site:
             if all(not p["metadata"].get("deletionTimestamp") and any(
                     c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))
                    for p in pods):
-                return time.monotonic() - t0
+                return
             time.sleep(1)
         fail(f"the object store's pods are not all ready {timeout} s after the disruption")
 
