@@ -294,7 +294,7 @@ def scenario(site, name, args):
     seeds = json.load(open(site.state, encoding="utf-8"))
     probe = Probe(site, seeds, name)
     probe.start()
-    time.sleep(3)
+    time.sleep(3)   # a baseline of good requests first: a window that starts at once would be the probe's own
     t0 = time.monotonic()
     if name == "command":
         what, gone = run_command(site, args.command, args.interrupt)
@@ -303,7 +303,7 @@ def scenario(site, name, args):
                       "all-pods": all_pods}[name](site)
     site.wait_ready(gone)
     took = time.monotonic() - t0
-    time.sleep(5)
+    time.sleep(5)   # and after "ready", some more requests: failures that outlast readiness are counted too
     probe.stop_at.set()
     probe.join()
     requests, failed, down, windows = probe.summary()
