@@ -176,6 +176,26 @@ def oci_mirror_path(ref, mirror):
                              ":" + parts["tag"] if parts["tag"] else "", "@" + parts["digest"] if parts["digest"] else "")
 
 
+def oci_manifest_urls(ref, mirror="", mirrored=()):
+    """The manifest URLs a node's containerd tries for an image, in its order (roles/containerd hosts.toml).
+
+    A mirrored registry's images are looked for in the site registry first (under /v2/<registry>/...), then
+    upstream; the site registry's own images only there; any other registry directly. HEAD on these tells whether
+    a pull can succeed before anything is rolled out.
+    """
+    parts = oci_reference(ref)
+    reference = parts["digest"] or parts["tag"]
+    mirror = str(mirror or "").rstrip("/")
+    upstream = "registry-1.docker.io" if parts["registry"] == "docker.io" else parts["registry"]
+    urls = []
+    if mirror and parts["registry"] == mirror:
+        return ["https://%s/v2/%s/manifests/%s" % (mirror, parts["repository"], reference)]
+    if mirror and parts["registry"] in list(mirrored or ()):
+        urls.append("https://%s/v2/%s/%s/manifests/%s" % (mirror, parts["registry"], parts["repository"], reference))
+    urls.append("https://%s/v2/%s/manifests/%s" % (upstream, parts["repository"], reference))
+    return urls
+
+
 def duplicate_values(mapping):
     """Return {value: [keys...]} for every value shared by more than one key (e.g. hostnames across hosts)."""
     seen = {}
@@ -411,6 +431,7 @@ class FilterModule(object):
             "linux_capabilities": linux_capabilities,
             "oci_reference": oci_reference,
             "oci_mirror_path": oci_mirror_path,
+            "oci_manifest_urls": oci_manifest_urls,
             "duplicate_values": duplicate_values,
             "preflight_host_problems": preflight_host_problems,
             "preflight_report": preflight_report,

@@ -30,6 +30,7 @@ import time
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import ClientError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "tests", "kubernetes"))
@@ -70,6 +71,15 @@ class Site:
                             "-n", NS, *args], capture_output=True, text=True, check=False)
         if p.returncode != 0:
             fail(f"kubectl {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def shell(self, command):
+        """One command in SeaweedFS's admin shell, inside a master pod (which has its gRPC client certificate)."""
+        p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", "--request-timeout=60s", "-n", NS,
+                            "exec", "-i", "seaweedfs-master-0", "--", "weed", "shell", "-master=localhost:9333"],
+                           input=command + "\n", capture_output=True, text=True, timeout=90, check=False)
+        if p.returncode != 0 or "error:" in p.stdout:
+            fail(f"weed shell {command!r}: {(p.stderr + p.stdout).strip()}")
         return p.stdout
 
     def pods(self, component):
@@ -324,7 +334,19 @@ def clean(site):
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
         if objs:
             site.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objs, "Quiet": True})
-    site.s3.delete_bucket(Bucket=BUCKET)
+    try:
+        site.s3.delete_bucket(Bucket=BUCKET)
+    except ClientError as e:
+        if e.response["Error"]["Code"] != "BucketNotEmpty":
+            raise
+        # Seen once in CI (2026-12-03, after the disruptions and the 4.47 -> 4.48 upgrade): every version S3 lists
+        # was deleted, yet the engine still counts a file under the bucket. Not reproduced since; show what the
+        # filer holds so the next occurrence says what it is, then remove the bucket the admin's way so the checks
+        # that follow start from a clean site. Reported as a finding, not hidden.
+        tree = site.shell(f"fs.tree /buckets/{BUCKET}")
+        print(f"FINDING: DeleteBucket refused on s3://{BUCKET} with every listed version deleted; the filer holds:\n"
+              + "\n".join("    " + line for line in tree.splitlines()[:40]))
+        site.shell(f"s3.bucket.delete -name {BUCKET}")
     os.unlink(site.state)
     print(f"ok: removed s3://{BUCKET}")
 

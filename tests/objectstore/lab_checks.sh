@@ -39,6 +39,15 @@ grep -q "S3 endpoint: https://" "$out/os1.log" || { echo "FAIL: the run did not 
 run os2 playbooks/objectstore.yml "${older[@]}" && unchanged os2 4 || exit 1
 run os3 playbooks/objectstore.yml "${older[@]}" --check && unchanged os3 4 || exit 1
 echo "ok: object store deployed; rerun and --check change nothing"
+refused os_bad_image "cannot be pulled by the nodes" playbooks/objectstore.yml \
+  -e objectstore_image=docker.io/chrislusf/seaweedfs:0.0-not-pushed || exit 1
+# The upgrade to the bundle's release, predicted: --check reports the change and leaves every pod on 4.47.
+run os_check_upgrade playbooks/objectstore.yml --check || exit 1
+grep -q "changed=[1-9]" "$out/os_check_upgrade.log" || { echo "FAIL: --check predicted no change for the upgrade" >&2; exit 1; }
+seaweedfs_images() { lc kubectl get pods -n metalstore-objectstore -o json | python3 -c 'import json,sys
+print(" ".join(sorted({c["image"] for p in json.load(sys.stdin)["items"] for c in p["spec"]["containers"] if "seaweedfs" in c["image"]})))'; }
+[ "$(seaweedfs_images)" = docker.io/chrislusf/seaweedfs:4.47 ] || { echo "FAIL: --check changed the pods: $(seaweedfs_images)" >&2; exit 1; }
+echo "ok: an image not in the site registry refused; --check predicts the upgrade and changes no pod"
 
 state_dir="$(python3 -c 'import sys,yaml; print(yaml.safe_load(open(sys.argv[1]))["all"]["vars"]["metalstore_lab_state_dir"])' "$inv/hosts.yml")"
 
@@ -49,10 +58,9 @@ dur seed volume-pod node-stop master-leader all-pods || exit 1
 log "object store: rolling upgrade 4.47 -> the bundle's release, the playbook killed halfway and rerun, under load"
 dur --interrupt command -- ansible-playbook -i "$inv" playbooks/objectstore.yml "${extra[@]}" || exit 1
 run os4 playbooks/objectstore.yml && unchanged os4 4 || exit 1
-lc kubectl get pods -n metalstore-objectstore -o json | python3 -c 'import json,sys
-images = {c["image"] for p in json.load(sys.stdin)["items"] for c in p["spec"]["containers"] if "seaweedfs" in c["image"]}
-sys.exit(f"FAIL: after the upgrade the pods run {sorted(images)}" if any(i.endswith(":4.47") for i in images) or not images
-         else print("ok: every SeaweedFS pod runs " + ", ".join(sorted(images))))' || exit 1
+images="$(seaweedfs_images)"
+case "$images" in *:4.47*|"") echo "FAIL: after the upgrade the pods run $images" >&2; exit 1;; esac
+echo "ok: every SeaweedFS pod runs $images"
 dur clean || exit 1
 
 # On the bundle's release, the one the platform supports (SeaweedFS 4.47 refuses DeleteBucket on a bucket emptied of

@@ -228,6 +228,19 @@ def test_oci_reference(ref, full):
     assert pf.oci_reference(ref)["full"] == full
 
 
+def test_oci_manifest_urls_in_containerds_order():
+    mirrored = ["docker.io", "registry.k8s.io"]
+    assert pf.oci_manifest_urls("chrislusf/seaweedfs:4.47", "reg.site:5000/", mirrored) == [
+        "https://reg.site:5000/v2/docker.io/chrislusf/seaweedfs/manifests/4.47",
+        "https://registry-1.docker.io/v2/chrislusf/seaweedfs/manifests/4.47"]
+    digest = "sha256:" + "a" * 64
+    assert pf.oci_manifest_urls("reg.site:5000/own/seaweedfs@" + digest, "reg.site:5000", mirrored) == [
+        "https://reg.site:5000/v2/own/seaweedfs/manifests/" + digest]
+    # a registry the site does not mirror, and a site without a registry: straight upstream
+    assert pf.oci_manifest_urls("quay.example/x/y:1", "reg.site:5000", mirrored) == ["https://quay.example/v2/x/y/manifests/1"]
+    assert pf.oci_manifest_urls("busybox", "", mirrored) == ["https://registry-1.docker.io/v2/library/busybox/manifests/latest"]
+
+
 def test_oci_mirror_path():
     assert pf.oci_mirror_path("registry.k8s.io/pause:3.9", "reg.site:5000/") == "reg.site:5000/registry.k8s.io/pause:3.9"
     assert pf.oci_mirror_path("busybox:1", "r:5000") == "r:5000/docker.io/library/busybox:1"
