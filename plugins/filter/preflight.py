@@ -187,10 +187,10 @@ def oci_manifest_urls(ref, mirror="", mirrored=()):
     reference = parts["digest"] or parts["tag"]
     mirror = str(mirror or "").rstrip("/")
     upstream = "registry-1.docker.io" if parts["registry"] == "docker.io" else parts["registry"]
-    urls = []
     if mirror and parts["registry"] == mirror:
         return ["https://%s/v2/%s/manifests/%s" % (mirror, parts["repository"], reference)]
-    if mirror and parts["registry"] in list(mirrored or ()):
+    urls = []
+    if mirror and parts["registry"] in (mirrored or ()):
         urls.append("https://%s/v2/%s/%s/manifests/%s" % (mirror, parts["registry"], parts["repository"], reference))
     urls.append("https://%s/v2/%s/manifests/%s" % (upstream, parts["repository"], reference))
     return urls

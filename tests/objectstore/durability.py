@@ -66,21 +66,21 @@ class Site:
             "s3", endpoint_url=site["endpoint"], verify=site["ca"], region_name="us-east-1", config=cfg,
             aws_access_key_id=site["key"], aws_secret_access_key=site["secret"])
 
-    def kubectl(self, *args, timeout=30):
+    def kubectl(self, *args, timeout=30, stdin=None):
         p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", f"--request-timeout={timeout}s",
-                            "-n", NS, *args], capture_output=True, text=True, check=False)
+                            "-n", NS, *args], input=stdin, capture_output=True, text=True, timeout=timeout + 30,
+                           check=False)
         if p.returncode != 0:
             fail(f"kubectl {' '.join(args)}: {p.stderr.strip()}")
         return p.stdout
 
     def shell(self, command):
         """One command in SeaweedFS's admin shell, inside a master pod (which has its gRPC client certificate)."""
-        p = subprocess.run([self.kubectl_bin, f"--kubeconfig={self.kubeconfig}", "--request-timeout=60s", "-n", NS,
-                            "exec", "-i", "seaweedfs-master-0", "--", "weed", "shell", "-master=localhost:9333"],
-                           input=command + "\n", capture_output=True, text=True, timeout=90, check=False)
-        if p.returncode != 0 or "error:" in p.stdout:
-            fail(f"weed shell {command!r}: {(p.stderr + p.stdout).strip()}")
-        return p.stdout
+        out = self.kubectl("exec", "-i", "seaweedfs-master-0", "--", "weed", "shell", "-master=localhost:9333",
+                           timeout=60, stdin=command + "\n")
+        if "error:" in out:
+            fail(f"weed shell {command!r}: {out.strip()}")
+        return out
 
     def pods(self, component):
         items = json.loads(self.kubectl("get", "pods", "-l", f"app.kubernetes.io/component={component}",
