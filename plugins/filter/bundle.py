@@ -40,6 +40,21 @@ def bundle_images(manifest, kubernetes_version):
         raise AnsibleFilterError(str(e))
 
 
+def bundle_install_plan(artifacts, bundle_dir, directory, paths=None, mode="0755"):
+    """Where each artifact is installed: {src, label, want} with want the path's desired state (drift_info)."""
+    paths = paths or {}
+    plan = []
+    for a in artifacts:
+        if a.get("kind") != "binary":
+            raise AnsibleFilterError("bundle_install_plan installs binaries; %s is a %s" % (a.get("name"), a.get("kind")))
+        dest = paths.get(a["role"]) or "%s/%s" % (directory.get(a["role"], directory.get("*")) if isinstance(directory, dict)
+                                                  else directory, a["path"].rsplit("/", 1)[-1])
+        plan.append({"src": "%s/%s" % (bundle_dir, a["path"]), "label": "%s %s" % (a["name"], a["version"]),
+                     "want": {"path": dest, "sha256": a["sha256"], "mode": mode, "owner": "root", "group": "root"}})
+    return plan
+
+
 class FilterModule(object):
     def filters(self):
-        return {"bundle_artifacts": bundle_artifacts, "bundle_images": bundle_images}
+        return {"bundle_artifacts": bundle_artifacts, "bundle_images": bundle_images,
+                "bundle_install_plan": bundle_install_plan}

@@ -1,0 +1,103 @@
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Compare paths (type, mode, owner, group, content digest) and systemd units (enabled, active) with their desired
+state, without changing anything."""
+
+from __future__ import annotations
+
+import grp
+import hashlib
+import os
+import pwd
+import stat
+
+STATES = ("file", "directory", "absent")
+# UnitFileState values `systemctl is-enabled` answers 0 for (what ansible.builtin.systemd_service calls enabled).
+ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient")
+
+
+def _name(lookup, num):
+    try:
+        return lookup(num)[0]
+    except KeyError:
+        return str(num)
+
+
+def sha256_of(path, chunk=1 << 20):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(chunk), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def current(path, want_digest):
+    """What is at PATH (symlinks followed, as copy and template write through them)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return {"exists": False}
+    kind = "directory" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+    found = {"exists": True, "state": kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
+             "owner": _name(lambda n: pwd.getpwuid(n), st.st_uid), "group": _name(lambda n: grp.getgrgid(n), st.st_gid)}
+    if want_digest and kind == "file":
+        found["sha256"] = sha256_of(path)
+    return found
+
+
+def differences(desired, found):
+    """The settings of DESIRED (a dict: state, mode, owner, group, sha256; absent keys are not compared) that FOUND lacks."""
+    if desired.get("state") == "absent":
+        return ["present"] if found["exists"] else []
+    if not found["exists"]:
+        return ["missing"]
+    if found["state"] != desired.get("state", "file"):
+        return ["state"]
+    diffs = []
+    if desired.get("mode") is not None and int(str(desired["mode"]), 8) != int(found["mode"], 8):
+        diffs.append("mode")
+    for key in ("owner", "group"):
+        if desired.get(key) is not None and str(desired[key]) != found[key]:
+            diffs.append(key)
+    if desired.get("sha256") and desired["sha256"].lower() != found.get("sha256"):
+        diffs.append("sha256")
+    return diffs
+
+
+def compare(entries):
+    """Every entry's current state and differences; the paths that differ, in the entries' order."""
+    paths, differ = {}, []
+    for entry in entries:
+        found = current(entry["path"], bool(entry.get("sha256")))
+        found["differences"] = differences(entry, found)
+        paths[entry["path"]] = found
+        if found["differences"]:
+            differ.append(entry["path"])
+    return paths, differ
+
+
+def parse_systemctl_show(text):
+    """Unit name -> {property: value} from `systemctl show --property=Id,... UNIT...` (blocks split by blank lines)."""
+    units = {}
+    for block in text.strip().split("\n\n"):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        if props.get("Id"):
+            units[props["Id"]] = props
+    return units
+
+
+def unit_differences(desired, props):
+    """What of DESIRED ({name, enabled, active}; absent keys not compared) the unit's PROPS lack."""
+    if props is None or props.get("LoadState") == "not-found":
+        return ["missing"]
+    diffs = []
+    if desired.get("enabled") is not None and (props.get("UnitFileState") in ENABLED) != desired["enabled"]:
+        diffs.append("enabled")
+    if desired.get("active") is not None and (props.get("ActiveState") == "active") != desired["active"]:
+        diffs.append("active")
+    return diffs
+
+
+def unit_id(name):
+    return name if "." in name else name + ".service"

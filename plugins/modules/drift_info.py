@@ -1,0 +1,168 @@
+#!/usr/bin/python
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: drift_info
+short_description: Compare many paths and systemd units with their desired state in one call, changing nothing
+version_added: 0.3.0
+description:
+  - Reads type, mode, owner, group and (where a digest is given) the SHA-256 of every listed path, and whether each
+    listed systemd unit is enabled and active, and reports which differ from the desired state. Symbolic links are
+    followed, as M(ansible.builtin.copy) and M(ansible.builtin.template) write through them.
+  - The platform's roles read a host's managed files and services with one call and then run the writing tasks only
+    for what differs, instead of one round-trip per file and unit on every run. The writing module stays the judge of
+    what it changes; this module is at least as strict, so what it accepts is what the writer would leave alone.
+author:
+  - MetalStore Engineers (@metalstore)
+extends_documentation_fragment:
+  - metalstore.platform.read_only
+options:
+  paths:
+    description: The desired state of each path. Settings left out are not compared.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: Absolute path.
+        type: path
+        required: true
+      state:
+        description: What must be there (C(absent) - nothing).
+        type: str
+        choices: [file, directory, absent]
+        default: file
+      mode:
+        description: Permission bits as an octal string (C("0755")).
+        type: str
+      owner:
+        description: Owner name.
+        type: str
+      group:
+        description: Group name.
+        type: str
+      sha256:
+        description: SHA-256 of the file's content (hex).
+        type: str
+  units:
+    description: The desired state of systemd units (read with one C(systemctl show)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Unit name (C(.service) is implied without a suffix).
+        type: str
+        required: true
+      enabled:
+        description: Whether it must be enabled (as C(systemctl is-enabled) judges, so static units count).
+        type: bool
+      active:
+        description: Whether it must be active (running).
+        type: bool
+"""
+
+EXAMPLES = r"""
+- name: Read which binaries and units differ
+  metalstore.platform.drift_info:
+    paths:
+      - {path: /usr/local/bin/containerd, mode: "0755", owner: root, group: root, sha256: "{{ containerd_sha256 }}"}
+      - {path: /etc/containerd, state: directory, mode: "0755"}
+    units:
+      - {name: containerd, enabled: true, active: true}
+  register: drift
+
+- name: Install only those
+  ansible.builtin.copy:
+    src: "{{ item.src }}"
+    dest: "{{ item.path }}"
+    mode: "0755"
+  loop: "{{ wanted | selectattr('path', 'in', drift.differ) }}"
+"""
+
+RETURN = r"""
+differ:
+  description: The paths whose state differs (missing, present where absent is wanted, another type, mode, owner,
+    group or content), in the order given.
+  returned: always
+  type: list
+  elements: str
+units_differ:
+  description: The units (names as given) that are missing, or not enabled or active as wanted.
+  returned: always
+  type: list
+  elements: str
+paths:
+  description: >-
+    Path -> C(exists), and where it exists C(state) (file, directory or other), C(mode), C(owner), C(group),
+    C(sha256) (files with a desired digest), plus C(differences) (the settings that differ, C(missing) or C(present)).
+  returned: always
+  type: dict
+units:
+  description: Unit name -> C(LoadState), C(UnitFileState), C(ActiveState) and C(differences).
+  returned: always
+  type: dict
+"""
+
+import re
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.metalstore.platform.plugins.module_utils.drift import (
+    STATES, compare, parse_systemctl_show, unit_differences, unit_id)
+
+
+def read_units(module, wanted):
+    if not wanted:
+        return {}, []
+    ids = [unit_id(u["name"]) for u in wanted]
+    rc, out, err = module.run_command(["systemctl", "show", "--property=Id,LoadState,UnitFileState,ActiveState"] + ids)
+    if rc != 0:
+        module.fail_json(msg="systemctl show failed (rc %d): %s" % (rc, err.strip()))
+    shown = parse_systemctl_show(out)
+    units, differ = {}, []
+    for unit, uid in zip(wanted, ids):
+        props = shown.get(uid)
+        units[unit["name"]] = dict(props or {}, differences=unit_differences(unit, props))
+        if units[unit["name"]]["differences"]:
+            differ.append(unit["name"])
+    return units, differ
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            paths=dict(type="list", elements="dict", default=[], options=dict(
+                path=dict(type="path", required=True),
+                state=dict(type="str", choices=list(STATES), default="file"),
+                mode=dict(type="str"),
+                owner=dict(type="str"),
+                group=dict(type="str"),
+                sha256=dict(type="str"),
+            )),
+            units=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                enabled=dict(type="bool"),
+                active=dict(type="bool"),
+            )),
+        ),
+        supports_check_mode=True,
+    )
+    entries = module.params["paths"]
+    bad = ["%s: mode %r is not an octal string such as \"0755\"" % (e["path"], e["mode"])
+           for e in entries if e["mode"] is not None and not re.match(r"^0?[0-7]{3,4}$", e["mode"])]
+    bad += ["%s: sha256 %r is not 64 hex digits" % (e["path"], e["sha256"])
+            for e in entries if e["sha256"] and not re.match(r"^[0-9a-fA-F]{64}$", e["sha256"])]
+    if bad:
+        module.fail_json(msg="; ".join(bad))
+    paths, differ = compare(entries)
+    units, units_differ = read_units(module, module.params["units"])
+    module.exit_json(changed=False, paths=paths, differ=differ, units=units, units_differ=units_differ)
+
+
+if __name__ == "__main__":
+    main()
