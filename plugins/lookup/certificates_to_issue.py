@@ -98,7 +98,7 @@ def _sans(cert):
 def _wanted_sans(sans):
     out = set()
     for san in sans:
-        kind, _, value = str(san).partition(":")
+        kind, value = (str(san).split(":", 1) + [""])[:2]
         out.add("IP:" + str(ipaddress.ip_address(value)) if kind.upper() == "IP" else kind.upper() + ":" + value)
     return out
 

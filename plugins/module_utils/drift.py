@@ -40,7 +40,7 @@ def current(path, want_digest):
         return {"exists": False}
     kind = "directory" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
     found = {"exists": True, "state": kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
-             "owner": _name(lambda n: pwd.getpwuid(n), st.st_uid), "group": _name(lambda n: grp.getgrgid(n), st.st_gid)}
+             "owner": _name(pwd.getpwuid, st.st_uid), "group": _name(grp.getgrgid, st.st_gid)}
     if want_digest and kind == "file":
         found["sha256"] = sha256_of(path)
     return found
@@ -101,3 +101,30 @@ def unit_differences(desired, props):
 
 def unit_id(name):
     return name if "." in name else name + ".service"
+
+
+def parse_dpkg_status(text):
+    """Package name -> whether dpkg has it installed (Status: <want> <flag> installed, any architecture)."""
+    installed = {}
+    for stanza in text.split("\n\n"):
+        fields = dict(line.split(": ", 1) for line in stanza.splitlines() if ": " in line and not line.startswith(" "))
+        if "Package" in fields:
+            is_installed = fields.get("Status", "").split(" ")[-1] == "installed"
+            installed[fields["Package"]] = installed.get(fields["Package"], False) or is_installed
+    return installed
+
+
+def package_differences(desired, installed):
+    """[] when the package NAME is as wanted (state present/absent), else [the state it is not in]."""
+    have = installed.get(desired["name"], False)
+    want = desired.get("state", "present") == "present"
+    return [] if have == want else ["absent" if want else "present"]
+
+
+def sysctl_path(key):
+    return "/proc/sys/" + key.replace(".", "/")
+
+
+def sysctl_matches(wanted, live):
+    """Whether a live kernel parameter has the wanted value (whitespace between words is not significant)."""
+    return str(wanted).split() == str(live).split()

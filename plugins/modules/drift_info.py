@@ -7,15 +7,17 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: drift_info
-short_description: Compare many paths and systemd units with their desired state in one call, changing nothing
+short_description: Compare a host's paths, services, packages and kernel parameters with their desired state in one call
 version_added: 0.3.0
 description:
-  - Reads type, mode, owner, group and (where a digest is given) the SHA-256 of every listed path, and whether each
-    listed systemd unit is enabled and active, and reports which differ from the desired state. Symbolic links are
-    followed, as M(ansible.builtin.copy) and M(ansible.builtin.template) write through them.
-  - The platform's roles read a host's managed files and services with one call and then run the writing tasks only
-    for what differs, instead of one round-trip per file and unit on every run. The writing module stays the judge of
-    what it changes; this module is at least as strict, so what it accepts is what the writer would leave alone.
+  - Reads, changing nothing, type, mode, owner, group and (where a digest is given) the SHA-256 of every listed path,
+    whether each listed systemd unit is enabled and active, whether each listed Debian package is installed (dpkg's
+    status database) and each listed kernel parameter's live value, and reports which differ from the desired state.
+    Symbolic links are followed, as M(ansible.builtin.copy) and M(ansible.builtin.template) write through them.
+  - The platform's roles read a host's managed state with one call and then run the writing tasks
+    (M(ansible.builtin.copy), M(ansible.builtin.systemd_service), M(ansible.builtin.apt), ...) only for what differs,
+    instead of one round-trip per item on every run. The writing module stays the judge of what it changes; this
+    module is at least as strict, so what it accepts is what the writer would leave alone.
 author:
   - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
@@ -48,6 +50,25 @@ options:
       sha256:
         description: SHA-256 of the file's content (hex).
         type: str
+  packages:
+    description: Debian packages that must be installed or absent (read from C(/var/lib/dpkg/status)).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name:
+        description: Package name.
+        type: str
+        required: true
+      state:
+        description: Whether it must be installed.
+        type: str
+        choices: [present, absent]
+        default: present
+  sysctls:
+    description: Kernel parameter -> the value it must have live (read from C(/proc/sys)).
+    type: dict
+    default: {}
   units:
     description: The desired state of systemd units (read with one C(systemctl show)).
     type: list
@@ -106,6 +127,20 @@ units:
   description: Unit name -> C(LoadState), C(UnitFileState), C(ActiveState) and C(differences).
   returned: always
   type: dict
+packages_differ:
+  description: The packages (names as given) not in the wanted state.
+  returned: always
+  type: list
+  elements: str
+sysctls_differ:
+  description: The kernel parameters whose live value differs from the wanted one, or that do not exist.
+  returned: always
+  type: list
+  elements: str
+sysctls:
+  description: Kernel parameter -> its live value (null where it does not exist).
+  returned: always
+  type: dict
 """
 
 import re
@@ -113,7 +148,10 @@ import re
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.metalstore.platform.plugins.module_utils.drift import (
-    STATES, compare, parse_systemctl_show, unit_differences, unit_id)
+    STATES, compare, package_differences, parse_dpkg_status, parse_systemctl_show, sysctl_matches, sysctl_path,
+    unit_differences, unit_id)
+
+DPKG_STATUS = "/var/lib/dpkg/status"
 
 
 def read_units(module, wanted):
@@ -133,6 +171,30 @@ def read_units(module, wanted):
     return units, differ
 
 
+def read_packages(module, wanted):
+    if not wanted:
+        return []
+    try:
+        with open(DPKG_STATUS) as f:
+            installed = parse_dpkg_status(f.read())
+    except OSError as e:
+        module.fail_json(msg="cannot read %s (packages are judged on Debian hosts only): %s" % (DPKG_STATUS, e))
+    return [p["name"] for p in wanted if package_differences(p, installed)]
+
+
+def read_sysctls(wanted):
+    live, differ = {}, []
+    for key, value in wanted.items():
+        try:
+            with open(sysctl_path(key)) as f:
+                live[key] = f.read().strip()
+        except OSError:
+            live[key] = None
+        if live[key] is None or not sysctl_matches(value, live[key]):
+            differ.append(key)
+    return live, differ
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -144,6 +206,11 @@ def main():
                 group=dict(type="str"),
                 sha256=dict(type="str"),
             )),
+            packages=dict(type="list", elements="dict", default=[], options=dict(
+                name=dict(type="str", required=True),
+                state=dict(type="str", choices=["present", "absent"], default="present"),
+            )),
+            sysctls=dict(type="dict", default={}),
             units=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),
                 enabled=dict(type="bool"),
@@ -161,7 +228,10 @@ def main():
         module.fail_json(msg="; ".join(bad))
     paths, differ = compare(entries)
     units, units_differ = read_units(module, module.params["units"])
-    module.exit_json(changed=False, paths=paths, differ=differ, units=units, units_differ=units_differ)
+    packages_differ = read_packages(module, module.params["packages"])
+    sysctls, sysctls_differ = read_sysctls(module.params["sysctls"])
+    module.exit_json(changed=False, paths=paths, differ=differ, units=units, units_differ=units_differ,
+                     packages_differ=packages_differ, sysctls=sysctls, sysctls_differ=sysctls_differ)
 
 
 if __name__ == "__main__":

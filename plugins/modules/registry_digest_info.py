@@ -113,10 +113,10 @@ def main():
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda item: ask(item[0], *item[1], auths=auths, timeout=module.params["timeout"]),
                                 zip(module.params["references"], parts)))
-    errors = [err for _, err in answers if err]
+    errors = [answer[1] for answer in answers if answer[1]]
     if errors:
         module.fail_json(msg="; ".join(errors))
-    digests = dict(zip(module.params["references"], [digest for digest, _ in answers]))
+    digests = dict(zip(module.params["references"], [answer[0] for answer in answers]))
     module.exit_json(changed=False, digests=digests)
 
 

@@ -89,3 +89,34 @@ def test_units_judged_like_systemctl_is_enabled():
     assert unit_differences({"name": "nope", "enabled": True}, units["nope.service"]) == ["missing"]
     assert unit_differences({"name": "x", "enabled": True}, {"UnitFileState": "static", "ActiveState": "active"}) == []
     assert unit_differences({"name": "x", "active": True}, None) == ["missing"]
+
+
+DPKG = """Package: chrony
+Status: install ok installed
+Architecture: amd64
+Description: x
+ more text: with a colon
+
+Package: containerd
+Status: deinstall ok config-files
+Architecture: amd64
+
+Package: nftables
+Status: hold ok installed
+"""
+
+
+def test_packages_from_dpkg_status():
+    from ansible_collections.metalstore.platform.plugins.module_utils.drift import package_differences, parse_dpkg_status
+    have = parse_dpkg_status(DPKG)
+    assert have == {"chrony": True, "containerd": False, "nftables": True}
+    assert package_differences({"name": "chrony"}, have) == []
+    assert package_differences({"name": "containerd", "state": "absent"}, have) == []
+    assert package_differences({"name": "haproxy"}, have) == ["absent"]
+    assert package_differences({"name": "nftables", "state": "absent"}, have) == ["present"]
+
+
+def test_sysctl_values_compare_by_words():
+    from ansible_collections.metalstore.platform.plugins.module_utils.drift import sysctl_matches, sysctl_path
+    assert sysctl_path("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward"
+    assert sysctl_matches(1, "1") and sysctl_matches("32768 60999", "32768\t60999") and not sysctl_matches(0, "1")
