@@ -73,7 +73,7 @@ def test_every_difference_is_found(tmp_path):
     other_ca, other_key = _ca("Another CA")
     _issue(d, other_ca, other_key, key=key)
     assert drift(SPEC, d, ca) == "issuer"
-    same_name, _ = _ca()  # same subject, another key: the signature tells them apart
+    same_name = _ca()[0]  # same subject, another key: the signature tells them apart
     _issue(d, same_name, other_key, key=key)
     assert drift(SPEC, d, ca) == "not signed by the CA"
     _issue(d, ca, ca_key)  # a certificate for a new key, the old key kept

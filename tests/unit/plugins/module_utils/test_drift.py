@@ -45,7 +45,7 @@ def test_each_kind_of_drift_is_named(tmp_path):
     ])
     assert paths[str(f)]["differences"] == ["state"]  # the last entry for a path wins in the dict
     assert differ == [str(f), str(tmp_path / "absent"), str(f)]
-    first, _ = compare([{"path": str(f), "mode": "0644", "sha256": hashlib.sha256(b"new").hexdigest(), "owner": "x-no"}])
+    first = compare([{"path": str(f), "mode": "0644", "sha256": hashlib.sha256(b"new").hexdigest(), "owner": "x-no"}])[0]
     assert first[str(f)]["differences"] == ["mode", "owner", "sha256"]
     assert paths[str(tmp_path / "absent")] == {"exists": False, "differences": ["missing"]}
 
@@ -53,7 +53,7 @@ def test_each_kind_of_drift_is_named(tmp_path):
 def test_digest_read_only_when_asked(tmp_path):
     f = tmp_path / "big"
     f.write_bytes(b"x")
-    paths, _ = compare([{"path": str(f)}])
+    paths = compare([{"path": str(f)}])[0]
     assert "sha256" not in paths[str(f)]
 
 
