@@ -9,6 +9,8 @@ import hashlib
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.metalstore.platform.plugins.module_utils.drift import sysctl_value
+
 
 def content_states(files, mode="0644", owner="root", group="root"):
     """[{path, sha256, mode, owner, group}] for a dict of path -> the content it must hold, or -> {content, mode,
@@ -25,4 +27,4 @@ def content_states(files, mode="0644", owner="root", group="root"):
 
 class FilterModule(object):
     def filters(self):
-        return {"content_states": content_states}
+        return {"content_states": content_states, "sysctl_value": sysctl_value}

@@ -18,6 +18,8 @@ description:
   - Roles call those modules only for what this returns, instead of three module runs per certificate on every run.
     It is at least as strict as the modules, so a certificate it accepts is one they would leave as is.
   - Like M(community.crypto.x509_certificate) with its default C(ignore_timestamps), validity dates are not judged.
+  - Besides the names and usages it requires exactly the extensions the modules make (subjectAltName, extended key
+    usage, key usage, both key identifiers, none critical) and the authority key identifier of the CA.
 options:
   _terms:
     description: Certificate specifications - dicts with C(name), C(cn), C(sans) (C(DNS:...) or C(IP:...)) and C(usage)
@@ -70,7 +72,7 @@ try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import serialization
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
     from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
     HAS_CRYPTOGRAPHY = True
 except ImportError:
@@ -86,21 +88,57 @@ def _mode(path):
     return stat.S_IMODE(os.stat(path).st_mode)
 
 
+# What community.crypto's ownca provider puts into such a certificate: the request's three extensions (non-critical,
+# the modules' default), plus the key identifiers. Anything else, or another criticality, and the module reissues.
+EXTENSIONS = {x509.SubjectAlternativeName, x509.ExtendedKeyUsage, x509.KeyUsage, x509.SubjectKeyIdentifier,
+              x509.AuthorityKeyIdentifier} if HAS_CRYPTOGRAPHY else set()
+
+
 def _sans(cert):
+    """The subjectAltNames in their order, as DNS:... / IP:... strings."""
     try:
         ext = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
-        return set()
-    return ({"DNS:" + n for n in ext.get_values_for_type(x509.DNSName)}
-            | {"IP:" + str(a) for a in ext.get_values_for_type(x509.IPAddress)})
+        return []
+    return [("IP:" + str(n.value)) if isinstance(n, x509.IPAddress) else ("DNS:" + n.value) if isinstance(n, x509.DNSName)
+            else repr(n) for n in ext]
 
 
 def _wanted_sans(sans):
-    out = set()
+    out = []
     for san in sans:
         kind, value = (str(san).split(":", 1) + [""])[:2]
-        out.add("IP:" + str(ipaddress.ip_address(value)) if kind.upper() == "IP" else kind.upper() + ":" + value)
+        out.append("IP:" + str(ipaddress.ip_address(value)) if kind.upper() == "IP" else kind.upper() + ":" + value)
     return out
+
+
+def _extensions_as_issued(cert, ca):
+    """Exactly the extensions the module makes, none critical, and the authority key identifier the CA's."""
+    if {type(e.value) for e in cert.extensions} != EXTENSIONS or len(cert.extensions) != len(EXTENSIONS):
+        return False
+    if any(e.critical for e in cert.extensions):
+        return False
+    aki = cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier).value.key_identifier
+    try:
+        ca_ski = ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value.digest
+    except x509.ExtensionNotFound:
+        ca_ski = x509.SubjectKeyIdentifier.from_public_key(ca.public_key()).digest
+    return aki == ca_ski
+
+
+def _signed_by(cert, ca):
+    """Whether CA's key signed CERT (cryptography < 40 has no verify_directly_issued_by)."""
+    key = ca.public_key()
+    try:
+        if isinstance(key, ec.EllipticCurvePublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, ec.ECDSA(cert.signature_hash_algorithm))
+        elif isinstance(key, rsa.RSAPublicKey):
+            key.verify(cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm)
+        else:
+            return False
+    except (InvalidSignature, ValueError, TypeError):
+        return False
+    return True
 
 
 def _ekus(cert):
@@ -145,17 +183,17 @@ def drift(spec, directory, ca, curve="secp256r1", key_usage=("digitalSignature",
     if [(a.oid, a.value) for a in cert.subject] != [(NameOID.COMMON_NAME, spec["cn"])]:
         return "subject"
     if _sans(cert) != _wanted_sans(spec["sans"]):
-        return "subjectAltNames"
+        return "subjectAltNames"  # in order: the module compares the extension, whose order counts
     if _ekus(cert) != {getattr(ExtendedKeyUsageOID, USAGES.get(u, u)) for u in spec["usage"]}:
         return "extended key usage"
     if not _key_usage_ok(cert, key_usage):
         return "key usage"
     if cert.issuer != ca.subject:
         return "issuer"
-    try:
-        cert.verify_directly_issued_by(ca)
-    except (InvalidSignature, ValueError, TypeError):
+    if not _signed_by(cert, ca):
         return "not signed by the CA"
+    if not _extensions_as_issued(cert, ca):
+        return "extensions"
     return ""
 
 

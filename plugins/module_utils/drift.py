@@ -13,8 +13,9 @@ import pwd
 import stat
 
 STATES = ("file", "directory", "absent")
-# UnitFileState values `systemctl is-enabled` answers 0 for (what ansible.builtin.systemd_service calls enabled).
-ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "transient")
+# UnitFileState values ansible.builtin.systemd_service takes for enabled (is-enabled answers 0, and it is not one of
+# enabled-runtime, indirect or alias, which the module enables anyway).
+ENABLED = ("enabled", "static", "generated", "transient")
 
 
 def _name(lookup, num):
@@ -33,16 +34,19 @@ def sha256_of(path, chunk=1 << 20):
 
 
 def current(path, want_digest):
-    """What is at PATH (symlinks followed, as copy and template write through them)."""
+    """What is at PATH. A directory's symlink is followed (the file module does); a file's is not: copy and template
+    replace a link at their destination, so a link is state "link"."""
     try:
         st = os.stat(path)
+        is_link = os.path.islink(path)
     except FileNotFoundError:
         return {"exists": False}
-    kind = "directory" if stat.S_ISDIR(st.st_mode) else "file" if stat.S_ISREG(st.st_mode) else "other"
+    kind = ("directory" if stat.S_ISDIR(st.st_mode) else "link" if is_link
+            else "file" if stat.S_ISREG(st.st_mode) else "other")
     found = {"exists": True, "state": kind, "mode": "%04o" % stat.S_IMODE(st.st_mode),
              "owner": _name(pwd.getpwuid, st.st_uid), "group": _name(grp.getgrgid, st.st_gid)}
     if want_digest and kind == "file":
-        found["sha256"] = sha256_of(path)
+        found["sha256"] = sha256_of(path)  # compared, never returned (a digest of a secret is not printed)
     return found
 
 
@@ -71,6 +75,7 @@ def compare(entries):
     for entry in entries:
         found = current(entry["path"], bool(entry.get("sha256")))
         found["differences"] = differences(entry, found)
+        found.pop("sha256", None)
         paths[entry["path"]] = found
         if found["differences"]:
             differ.append(entry["path"])
@@ -96,6 +101,8 @@ def unit_differences(desired, props):
         diffs.append("enabled")
     if desired.get("active") is not None and (props.get("ActiveState") == "active") != desired["active"]:
         diffs.append("active")
+    if props.get("NeedDaemonReload") == "yes":
+        diffs.append("reload")
     return diffs
 
 
@@ -122,9 +129,19 @@ def package_differences(desired, installed):
 
 
 def sysctl_path(key):
-    return "/proc/sys/" + key.replace(".", "/")
+    """/proc/sys path of a key, as sysctl maps it: dots separate levels, a slash stands for a dot in a name
+    (net.ipv4.conf.eth0/100.rp_filter)."""
+    return "/proc/sys/" + key.translate(str.maketrans("./", "/."))
+
+
+def sysctl_value(value):
+    """The value as the kernel takes it: booleans (and yes/no/on/off/true/false) as 1 or 0."""
+    text = str(value).strip()
+    if isinstance(value, bool) or text.lower() in ("true", "false", "yes", "no", "on", "off"):
+        return "1" if text.lower() in ("true", "yes", "on") else "0"
+    return text
 
 
 def sysctl_matches(wanted, live):
     """Whether a live kernel parameter has the wanted value (whitespace between words is not significant)."""
-    return str(wanted).split() == str(live).split()
+    return sysctl_value(wanted).split() == str(live).split()

@@ -13,7 +13,9 @@ description:
   - Reads, changing nothing, type, mode, owner, group and (where a digest is given) the SHA-256 of every listed path,
     whether each listed systemd unit is enabled and active, whether each listed Debian package is installed (dpkg's
     status database) and each listed kernel parameter's live value, and reports which differ from the desired state.
-    Symbolic links are followed, as M(ansible.builtin.copy) and M(ansible.builtin.template) write through them.
+    A file that is a symbolic link differs (M(ansible.builtin.copy) and M(ansible.builtin.template) replace links at
+    their destination); a directory's link is followed, as M(ansible.builtin.file) does. Digests are compared, never
+    returned.
   - The platform's roles read a host's managed state with one call and then run the writing tasks
     (M(ansible.builtin.copy), M(ansible.builtin.systemd_service), M(ansible.builtin.apt), ...) only for what differs,
     instead of one round-trip per item on every run. The writing module stays the judge of what it changes; this
@@ -48,7 +50,7 @@ options:
         description: Group name.
         type: str
       sha256:
-        description: SHA-256 of the file's content (hex).
+        description: SHA-256 of the file's content (hex). Not logged (it may be the digest of a file holding secrets).
         type: str
   packages:
     description: Debian packages that must be installed or absent (read from C(/var/lib/dpkg/status)).
@@ -113,18 +115,19 @@ differ:
   type: list
   elements: str
 units_differ:
-  description: The units (names as given) that are missing, or not enabled or active as wanted.
+  description: The units (names as given) that are missing, not enabled or active as wanted, or whose unit file
+    changed since systemd loaded it (C(NeedDaemonReload)); the writing task reloads systemd then.
   returned: always
   type: list
   elements: str
 paths:
   description: >-
-    Path -> C(exists), and where it exists C(state) (file, directory or other), C(mode), C(owner), C(group),
-    C(sha256) (files with a desired digest), plus C(differences) (the settings that differ, C(missing) or C(present)).
+    Path -> C(exists), and where it exists C(state) (file, directory, link or other), C(mode), C(owner), C(group),
+    plus C(differences) (the settings that differ, C(missing) or C(present)).
   returned: always
   type: dict
 units:
-  description: Unit name -> C(LoadState), C(UnitFileState), C(ActiveState) and C(differences).
+  description: Unit name -> C(LoadState), C(UnitFileState), C(ActiveState), C(NeedDaemonReload) and C(differences).
   returned: always
   type: dict
 packages_differ:
@@ -158,7 +161,7 @@ def read_units(module, wanted):
     if not wanted:
         return {}, []
     ids = [unit_id(u["name"]) for u in wanted]
-    rc, out, err = module.run_command(["systemctl", "show", "--property=Id,LoadState,UnitFileState,ActiveState"] + ids)
+    rc, out, err = module.run_command(["systemctl", "show", "--property=Id,LoadState,UnitFileState,ActiveState,NeedDaemonReload"] + ids)
     if rc != 0:
         module.fail_json(msg="systemctl show failed (rc %d): %s" % (rc, err.strip()))
     shown = parse_systemctl_show(out)
@@ -204,7 +207,7 @@ def main():
                 mode=dict(type="str"),
                 owner=dict(type="str"),
                 group=dict(type="str"),
-                sha256=dict(type="str"),
+                sha256=dict(type="str", no_log=True),
             )),
             packages=dict(type="list", elements="dict", default=[], options=dict(
                 name=dict(type="str", required=True),

@@ -15,6 +15,8 @@ description:
     C(Docker-Content-Digest), or null where the registry lacks it.
   - Credentials are read on the host from a containers auth file (the one skopeo and podman use), never passed as
     module arguments. TLS is verified against the host's trust store.
+  - In check mode, a registry that cannot be asked yet (not running, or its auth file not written yet on a first run)
+    is a warning and every digest null (the pushes are predicted); otherwise it is an error.
   - The requests run four at a time (a registry with htpasswd authentication spends a bcrypt verification on each).
   - The dark-site bootstrap role compares these digests with the bundle's to push only the images that differ.
 author:
@@ -103,19 +105,26 @@ def main():
         parts = [split_reference(r) for r in module.params["references"]]
     except ValueError as e:
         module.fail_json(msg=str(e))
+
+    def cannot(msg):
+        if module.check_mode:
+            module.warn(msg + " (check mode: every image's push is predicted)")
+            module.exit_json(changed=False, digests=dict.fromkeys(module.params["references"]))
+        module.fail_json(msg=msg)
+
     auths = {}
     if module.params["auth_file"]:
         try:
             with open(module.params["auth_file"]) as f:
                 auths = json.load(f).get("auths", {})
         except (OSError, ValueError) as e:
-            module.fail_json(msg="cannot read the auth file %s: %s" % (module.params["auth_file"], e))
+            cannot("cannot read the auth file %s: %s" % (module.params["auth_file"], e))
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda item: ask(item[0], *item[1], auths=auths, timeout=module.params["timeout"]),
                                 zip(module.params["references"], parts)))
     errors = [answer[1] for answer in answers if answer[1]]
     if errors:
-        module.fail_json(msg="; ".join(errors))
+        cannot("; ".join(errors))
     digests = dict(zip(module.params["references"], [answer[0] for answer in answers]))
     module.exit_json(changed=False, digests=digests)
 

@@ -26,23 +26,32 @@ def _ca(name="Site CA"):
     subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
             .serial_number(1).not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=9))
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True).sign(key, hashes.SHA256()))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256()))
     return cert, key
 
 
-def _issue(directory, ca, ca_key, sans=("seaweedfs-s3.ns.svc",), ips=("127.0.0.1",), key=None):
+def _issue(directory, ca, ca_key, sans=("seaweedfs-s3.ns.svc",), ips=("127.0.0.1",), key=None, extra=None):
+    """As community.crypto's ownca provider issues it: the request's extensions (non-critical) and key identifiers."""
     key = key or ec.generate_private_key(ec.SECP256R1())
-    cert = (x509.CertificateBuilder()
-            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seaweedfs-s3")]))
-            .issuer_name(ca.subject).public_key(key.public_key()).serial_number(2)
-            .not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=9))
-            .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]
-                                                       + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]), False)
-            .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False)
-            .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, content_commitment=False,
-                                         key_encipherment=False, data_encipherment=False, key_cert_sign=False,
-                                         crl_sign=False, encipher_only=False, decipher_only=False), True)
-            .sign(ca_key, hashes.SHA256()))
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "seaweedfs-s3")]))
+        .issuer_name(ca.subject).public_key(key.public_key()).serial_number(2)
+        .not_valid_before(NOW).not_valid_after(NOW + datetime.timedelta(days=9))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in sans]
+                                                   + [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]), False)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]), False)
+        .add_extension(x509.KeyUsage(digital_signature=True, key_agreement=True, content_commitment=False,
+                                     key_encipherment=False, data_encipherment=False, key_cert_sign=False,
+                                     crl_sign=False, encipher_only=False, decipher_only=False), False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), False)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_subject_key_identifier(
+            ca.extensions.get_extension_for_class(x509.SubjectKeyIdentifier).value), False))
+    if extra is not None:
+        builder = builder.add_extension(extra, False)
+    cert = builder.sign(ca_key, hashes.SHA256())
     for name, data, mode in (("s3.key", key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                           serialization.NoEncryption()), 0o600),
                              ("s3.crt", cert.public_bytes(serialization.Encoding.PEM), 0o644)):
@@ -80,3 +89,12 @@ def test_every_difference_is_found(tmp_path):
     with open(os.path.join(d, "s3.key"), "wb") as f:
         f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
     assert drift(SPEC, d, ca) == "certificate is not for the private key"
+
+
+def test_order_of_names_and_extra_extensions_count(tmp_path):
+    d = str(tmp_path)
+    ca, ca_key = _ca()
+    _issue(d, ca, ca_key)
+    assert drift(dict(SPEC, sans=list(reversed(SPEC["sans"]))), d, ca) == "subjectAltNames"
+    _issue(d, ca, ca_key, extra=x509.BasicConstraints(ca=True, path_length=None))
+    assert drift(SPEC, d, ca) == "extensions"

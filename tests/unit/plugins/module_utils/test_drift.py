@@ -120,3 +120,22 @@ def test_sysctl_values_compare_by_words():
     from ansible_collections.metalstore.platform.plugins.module_utils.drift import sysctl_matches, sysctl_path
     assert sysctl_path("net.ipv4.ip_forward") == "/proc/sys/net/ipv4/ip_forward"
     assert sysctl_matches(1, "1") and sysctl_matches("32768 60999", "32768\t60999") and not sysctl_matches(0, "1")
+
+
+def test_booleans_as_the_kernel_takes_them_and_slashes_in_keys():
+    from ansible_collections.metalstore.platform.plugins.module_utils.drift import sysctl_matches, sysctl_path, sysctl_value
+    assert [sysctl_value(v) for v in (True, False, "yes", "off", 1, "32768 60999")] == ["1", "0", "1", "0", "1", "32768 60999"]
+    assert sysctl_matches(True, "1") and not sysctl_matches("on", "0")
+    assert sysctl_path("net.ipv4.conf.eth0/100.rp_filter") == "/proc/sys/net/ipv4/conf/eth0.100/rp_filter"
+
+
+def test_runtime_enabled_and_stale_units_differ_digests_never_returned(tmp_path):
+    assert unit_differences({"name": "x", "enabled": True}, {"UnitFileState": "enabled-runtime"}) == ["enabled"]
+    assert unit_differences({"name": "x", "active": True},
+                            {"ActiveState": "active", "NeedDaemonReload": "yes"}) == ["reload"]
+    f = tmp_path / "secret"
+    f.write_bytes(b"pw")
+    link = tmp_path / "link"
+    link.symlink_to(f)
+    paths, differ = compare([{"path": str(f), "sha256": hashlib.sha256(b"pw").hexdigest()}, {"path": str(link)}])
+    assert "sha256" not in paths[str(f)] and differ == [str(link)] and paths[str(link)]["differences"] == ["state"]
