@@ -5,6 +5,12 @@
 log "edge profile: $n1 alone runs Kubernetes and the whole object store (no VIP, replication 000)"
 other_inventory edge "bootstrap=$n1" "control_plane=$n1" "workers=$n1" "storage=$n1" "vars.metalstore_api_vip=" || exit 1
 edge() { INV="$out/edge" run "$@"; }
+# reset.yml leaves the local volumes' contents (the operator's data, docs/kubernetes.md). The HA cluster's object
+# store kept Raft state in this node's system volumes: an edge site made on the same node starts from empty ones,
+# or its single metadata member would wait for the old peers (seen once: which volume it binds is not fixed).
+ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o BatchMode=yes -i "$state_dir/id_ed25519" \
+  "root@$(node_ip "$n1")" '[ ! -d /var/lib/metalstore/system ] || find /var/lib/metalstore/system -mindepth 2 -maxdepth 2 -exec rm -rf {} +' \
+  || { echo "FAIL: could not empty $n1's system volumes" >&2; exit 1; }
 edge edge_prepare lab/playbooks/prepare.yml && clean edge_prepare 1 || exit 1   # its data disk: now a storage node
 edge edge_cluster playbooks/cluster.yml && clean edge_cluster 1 || exit 1
 edge edge_os1 playbooks/objectstore.yml && clean edge_os1 1 || exit 1
