@@ -25,6 +25,13 @@ def content_states(files, mode="0644", owner="root", group="root"):
     return out
 
 
+def directory_states(paths, mode="0755", owner="root", group="root"):
+    """[{path, state: directory, mode, owner, group}] for a list of directories (None: not compared)."""
+    if isinstance(paths, (str, dict)) or not hasattr(paths, "__iter__"):
+        raise AnsibleFilterError("directory_states takes a list of paths, not %s" % type(paths).__name__)
+    return [{"path": path, "state": "directory", "mode": mode, "owner": owner, "group": group} for path in paths]
+
+
 class FilterModule(object):
     def filters(self):
-        return {"content_states": content_states, "sysctl_value": sysctl_value}
+        return {"content_states": content_states, "directory_states": directory_states, "sysctl_value": sysctl_value}
