@@ -60,9 +60,17 @@ class Site:
         site = client_dir.read(args.client_dir)
         self.state = os.path.join(args.client_dir, "durability.json")
         # No retries: a request that fails is counted, not hidden. Short timeouts so that a dead path shows.
-        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=10,
+        self.s3 = self.client(site, read_timeout=10)
+        # Cleaning up is one bulk DeleteObjects per page of versions, which the engine serves one key at a time:
+        # on the loaded 2-core lab a page of ~1000 keys took over 10 s (CI, 2026-12-03). Same no-retry rule,
+        # a timeout sized for the bulk request.
+        self.s3_bulk = self.client(site, read_timeout=300)
+
+    @staticmethod
+    def client(site, read_timeout):
+        cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=read_timeout,
                      s3={"addressing_style": "path"}, tcp_keepalive=False)
-        self.s3 = boto3.session.Session().client(
+        return boto3.session.Session().client(
             "s3", endpoint_url=site["endpoint"], verify=site["ca"], region_name="us-east-1", config=cfg,
             aws_access_key_id=site["key"], aws_secret_access_key=site["secret"])
 
@@ -328,14 +336,17 @@ def scenario(site, name, args):
 
 
 def clean(site):
-    paginator = site.s3.get_paginator("list_object_versions")
+    t0, count = time.monotonic(), 0
+    paginator = site.s3_bulk.get_paginator("list_object_versions")
     for page in paginator.paginate(Bucket=BUCKET):
         objs = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                 for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
         if objs:
-            site.s3.delete_objects(Bucket=BUCKET, Delete={"Objects": objs, "Quiet": True})
+            site.s3_bulk.delete_objects(Bucket=BUCKET, Delete={"Objects": objs, "Quiet": True})
+            count += len(objs)
+    print(f"ok: deleted {count} object versions in {time.monotonic() - t0:.1f} s")
     try:
-        site.s3.delete_bucket(Bucket=BUCKET)
+        site.s3_bulk.delete_bucket(Bucket=BUCKET)
     except ClientError as e:
         if e.response["Error"]["Code"] != "BucketNotEmpty":
             raise
