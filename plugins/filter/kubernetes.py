@@ -27,7 +27,9 @@ def kubernetes_cluster_problems(config):
     (cluster, scale, upgrade, remove_node), play_hosts (hosts of the run, after --limit), needed_hosts (hosts the
     step needs besides the targets), new_nodes (hosts of the run that have not joined), remove (hosts to remove),
     etcd_members (current count), cluster_nodes (names of the running cluster's nodes; None when not read),
-    node_versions (node -> kubelet version), bound_volumes (node -> local volumes in use), first_control_plane."""
+    node_versions (node -> kubelet version), bound_volumes (node -> local volumes in use), first_control_plane,
+    unreachable (hosts to remove that the run does not reach: dead hardware), ready_nodes (nodes the API calls Ready;
+    None when not read)."""
     problems = []
     cps = list(config.get("control_plane") or [])
     vip = config.get("api_vip") or ""
@@ -109,6 +111,14 @@ def kubernetes_cluster_problems(config):
             problems.append("[remove] %s is the control-plane node the playbooks make join secrets and read credentials "
                             "on: name another for this run (-e kubernetes_control_plane_first=%s)" % (
                                 first, next(h for h in cps if h not in remove)))
+        unreachable = list(config.get("unreachable") or [])
+        ready = config.get("ready_nodes")
+        for h in unreachable:
+            if h not in remove:
+                problems.append("[remove] %s is named unreachable but not for removal" % h)
+            elif ready is not None and h in ready:
+                problems.append("[remove] %s is Ready: its kubelet still reports to the API, so it is not dead; remove "
+                                "it without kubernetes_remove_unreachable (drained, reset, leaving etcd itself)" % h)
         bound = config.get("bound_volumes") or {}
         for h in remove:
             if bound.get(h):

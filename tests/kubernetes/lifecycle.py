@@ -81,13 +81,16 @@ class Lab:
         return self.inv["all"]["hosts"][host]["ansible_host"]
 
     def ssh(self, host, cmd, stdin=None, check=True):
-        argv = ["ssh", "-i", self.inv["all"]["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
-                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
-                f"root@{self.ip(host)}", cmd]
-        r = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+        r = self.ssh_run(host, cmd, stdin)
         if check and r.returncode != 0:
             sys.exit(f"FAIL: {host}: {cmd}: {r.stderr.strip() or r.stdout.strip()}")
         return r.stdout
+
+    def ssh_run(self, host, cmd, stdin=None):
+        argv = ["ssh", "-i", self.inv["all"]["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+                f"root@{self.ip(host)}", cmd]
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
 
     def kubectl(self, args, stdin=None):
         return self.ssh(self.cp[0], " ".join(KUBECTL + args), stdin=stdin)
@@ -141,6 +144,25 @@ def nodes(lab, _args):
     print(json.dumps({n["metadata"]["name"]: [n["status"]["nodeInfo"]["kubeletVersion"],
                                               any(c["type"] == "Ready" and c["status"] == "True"
                                                   for c in n["status"]["conditions"])] for n in items}))
+
+
+def wait(lab, args):
+    """Wait until NODE is NotReady in the API (its kubelet stopped reporting) or answers SSH again; print seconds."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < args.timeout:
+        if args.until == "ssh":
+            if lab.ssh_run(args.node, "true").returncode == 0:
+                break
+        else:
+            items = json.loads(lab.kubectl(["get", "nodes", "-o", "json"]))["items"]
+            ready = {n["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
+                                                for c in n["status"]["conditions"]) for n in items}
+            if not ready.get(args.node, False):
+                break
+        time.sleep(2)
+    else:
+        sys.exit(f"FAIL: {args.node} not {args.until} within {args.timeout} s")
+    print(f"{time.monotonic() - t0:.0f}")
 
 
 def etcd_members(lab, _args):
@@ -254,6 +276,10 @@ def main():
     pr.add_argument("out")
     sub.add_parser("nodes")
     sub.add_parser("etcd-members")
+    w = sub.add_parser("wait")
+    w.add_argument("node")
+    w.add_argument("until", choices=["not-ready", "ssh"])
+    w.add_argument("timeout", type=int)
     sub.add_parser("volume-node")
     sub.add_parser("memory").add_argument("node")
     for name in ("services", "leftovers", "fingerprint"):
@@ -263,7 +289,7 @@ def main():
     ed.add_argument("out")
     ed.add_argument("groups", nargs="+")
     args = p.parse_args()
-    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "volume-node": volume_node,
+    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "wait": wait, "volume-node": volume_node,
      "memory": memory,
      "services": services, "leftovers": leftovers, "kubectl": kubectl, "edit": edit,
      "fingerprint": fingerprint}[args.cmd](Lab(args.inventory), args)

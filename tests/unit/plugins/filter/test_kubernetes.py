@@ -72,6 +72,19 @@ def test_removal_needs_names_and_keeps_data_and_the_first_node():
     assert case(remove=["cp3"], first_control_plane="cp1", etcd_members=3, **running) == []
 
 
+def test_an_unreachable_node_is_removed_only_when_the_api_says_it_is_down():
+    running = dict(operation="remove_node", running_version="v1.36.3", cluster_nodes=["cp1", "cp2", "cp3", "w1"],
+                   first_control_plane="cp1", etcd_members=3)
+    assert case(remove=["cp3"], unreachable=["cp3"], ready_nodes=["cp1", "cp2", "w1"], **running) == []
+    alive = case(remove=["cp3"], unreachable=["cp3"], ready_nodes=["cp1", "cp2", "cp3", "w1"], **running)
+    assert len(alive) == 1 and alive[0].startswith("[remove] cp3 is Ready: its kubelet still reports")
+    assert case(remove=["w1"], unreachable=["cp3"], ready_nodes=["cp1"], **running) == [
+        "[remove] cp3 is named unreachable but not for removal"]
+    # A dead member still counts in etcd: two of three gone is below the quorum, dead or not.
+    assert "below the quorum of 2" in case(remove=["cp2", "cp3"], unreachable=["cp2", "cp3"], ready_nodes=[],
+                                           **running)[0]
+
+
 def test_adding_a_control_plane_node_needs_every_control_plane_node():
     grow = dict(operation="scale", running_version="v1.36.3", new_nodes=["cp3"])
     assert case(play_hosts=["cp3"], **grow) == [
