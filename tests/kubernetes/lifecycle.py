@@ -81,16 +81,13 @@ class Lab:
         return self.inv["all"]["hosts"][host]["ansible_host"]
 
     def ssh(self, host, cmd, stdin=None, check=True):
-        r = self.ssh_run(host, cmd, stdin)
-        if check and r.returncode != 0:
-            sys.exit(f"FAIL: {host}: {cmd}: {r.stderr.strip() or r.stdout.strip()}")
-        return r.stdout
-
-    def ssh_run(self, host, cmd, stdin=None):
         argv = ["ssh", "-i", self.inv["all"]["vars"]["ansible_ssh_private_key_file"], "-o", "StrictHostKeyChecking=no",
                 "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
                 f"root@{self.ip(host)}", cmd]
-        return subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+        r = subprocess.run(argv, input=stdin, capture_output=True, text=True, check=False)
+        if check and r.returncode != 0:
+            sys.exit(f"FAIL: {host}: {cmd}: {r.stderr.strip() or r.stdout.strip()}")
+        return r.stdout
 
     def kubectl(self, args, stdin=None):
         return self.ssh(self.cp[0], " ".join(KUBECTL + args), stdin=stdin)
@@ -144,20 +141,6 @@ def nodes(lab, _args):
     print(json.dumps({n["metadata"]["name"]: [n["status"]["nodeInfo"]["kubeletVersion"],
                                               any(c["type"] == "Ready" and c["status"] == "True"
                                                   for c in n["status"]["conditions"])] for n in items}))
-
-
-def wait_not_ready(lab, args):
-    """Wait until NODE is NotReady in the API (its kubelet stopped reporting); print the seconds it took."""
-    t0 = time.monotonic()
-    while time.monotonic() - t0 < args.timeout:
-        items = json.loads(lab.kubectl(["get", "nodes", "-o", "json"]))["items"]
-        ready = {n["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
-                                            for c in n["status"]["conditions"]) for n in items}
-        if not ready.get(args.node, False):
-            print(f"{time.monotonic() - t0:.0f}")
-            return
-        time.sleep(2)
-    sys.exit(f"FAIL: {args.node} still Ready {args.timeout} s later")
 
 
 def etcd_members(lab, _args):
@@ -271,9 +254,6 @@ def main():
     pr.add_argument("out")
     sub.add_parser("nodes")
     sub.add_parser("etcd-members")
-    w = sub.add_parser("wait-not-ready")
-    w.add_argument("node")
-    w.add_argument("timeout", type=int)
     sub.add_parser("volume-node")
     sub.add_parser("memory").add_argument("node")
     for name in ("services", "leftovers", "fingerprint"):
@@ -283,7 +263,7 @@ def main():
     ed.add_argument("out")
     ed.add_argument("groups", nargs="+")
     args = p.parse_args()
-    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "wait-not-ready": wait_not_ready, "volume-node": volume_node,
+    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "volume-node": volume_node,
      "memory": memory,
      "services": services, "leftovers": leftovers, "kubectl": kubectl, "edit": edit,
      "fingerprint": fingerprint}[args.cmd](Lab(args.inventory), args)
