@@ -34,18 +34,31 @@ def _san_matches(san, name):
 
 
 def _free_volumes(volumes, cls, namespace, claim_prefix):
-    """node -> local volumes of a StorageClass that are Available or already bound to this object store's claims."""
-    out = {}
+    """(node -> number of local volumes of a StorageClass that no claim holds or that this object store's claims
+    hold, node -> the others as 'name (phase, claim)' for the error message).
+
+    Free means no claimRef, not phase Available: a volume made moments ago (cluster.yml just before) stays Pending
+    until the controller manager's first sync, which on a new single-node cluster can come after this read."""
+    free, taken = {}, {}
     for pv in volumes:
         spec = pv.get("spec") or {}
         if spec.get("storageClassName") != cls:
             continue
+        meta = pv.get("metadata") or {}
+        node = (meta.get("labels") or {}).get("metalstore.io/node", "")
         claim = spec.get("claimRef") or {}
+        phase = (pv.get("status") or {}).get("phase")
         own = claim.get("namespace") == namespace and str(claim.get("name") or "").startswith(claim_prefix)
-        if (pv.get("status") or {}).get("phase") == "Available" or own:
-            node = ((pv.get("metadata") or {}).get("labels") or {}).get("metalstore.io/node", "")
-            out[node] = out.get(node, 0) + 1
-    return out
+        if own or (not claim and phase in (None, "Pending", "Available")):
+            free[node] = free.get(node, 0) + 1
+        else:
+            holder = "%s/%s" % (claim.get("namespace"), claim.get("name")) if claim else "no claim"
+            taken.setdefault(node, []).append("%s (%s, %s)" % (meta.get("name"), phase, holder))
+    return free, taken
+
+
+def _volumes_note(taken, node):
+    return "; its volumes: %s" % ", ".join(taken[node]) if taken.get(node) else "; it has none of this class"
 
 
 def objectstore_plan(config):
@@ -79,12 +92,12 @@ def objectstore_plan(config):
                         "with a data disk")
     volumes = config.get("volumes")
     ns = config.get("namespace") or ""
-    free = None if volumes is None else _free_volumes(volumes, config.get("data_class"), ns, "data-seaweedfs-volume-")
-    if free is not None:
+    if volumes is not None:
+        free, taken = _free_volumes(volumes, config.get("data_class"), ns, "data-seaweedfs-volume-")
         for h in with_disk:
             if int(free.get(h) or 0) < 1:
-                problems.append("[objectstore] %s has no free data disk for a volume server: every local volume on it "
-                                "is bound to another claim (add a disk, or free one)" % h)
+                problems.append("[objectstore] %s has no free data disk for a volume server (add a disk, or free one; "
+                                "run playbooks/cluster.yml if the disk is new)%s" % (h, _volumes_note(taken, h)))
     code = str(config.get("replication") or "auto")
     if code == "auto":
         code = "001" if len(with_disk) >= 2 else "000"
@@ -110,12 +123,12 @@ def objectstore_plan(config):
     elif int(config.get("system_volumes") or 0) < 2:
         problems.append("[objectstore] kubernetes_storage_system_volumes is %s: each control-plane node needs 2 system "
                         "volumes (a master and a metadata store member)" % config.get("system_volumes"))
-    free_system = None if volumes is None else _free_volumes(volumes, config.get("system_class"), ns, "state-seaweedfs-")
-    if free_system is not None:
-        short = [h for h in cps[:masters] if int(free_system.get(h) or 0) < 2]
-        if short:
-            problems.append("[objectstore] %s lack 2 free system volumes (run playbooks/cluster.yml first, or free "
-                            "them)" % ", ".join(short))
+    if volumes is not None:
+        free, taken = _free_volumes(volumes, config.get("system_class"), ns, "state-seaweedfs-")
+        for h in cps[:masters]:
+            if int(free.get(h) or 0) < 2:
+                problems.append("[objectstore] %s lacks 2 free system volumes (run playbooks/cluster.yml first, or "
+                                "free them)%s" % (h, _volumes_note(taken, h)))
     for key in ("filer_replicas", "s3_replicas"):
         if int(config.get(key) or 0) < 1:
             problems.append("[objectstore] objectstore_%s must be at least 1" % key)

@@ -66,6 +66,7 @@ inv="$(mktemp -d "$BUILD/tmp/k8s-lab.XXXXXX")"   # the inventory directory: host
 out="$inv.out"; mkdir -p "$out"                  # logs and other inventories
 cleanup() {
   local rc=$?
+  lab/bin/podman unpause --all >/dev/null 2>&1   # a node frozen by a failed dead-node check
   [ -n "${KEEP_LAB:-}" ] || lab/labctl down >/dev/null 2>&1 || { echo "WARNING: lab-down of $name failed" >&2; rc=1; }
   for s in $SYSCTLS; do sysctl -q -w "$s=${saved[$s]}" || rc=1; done
   [ -n "${KEEP_LAB:-}" ] || rm -rf "$inv" "$out"
@@ -217,6 +218,28 @@ refused bad_scale_limit "this step needs $n1, $n2" playbooks/scale.yml --limit "
 run scale2 playbooks/scale.yml --limit "$n1,$n2,$n3" && clean scale2 3 || exit 1
 [ "$(lc etcd-members)" = 3 ] || { echo "FAIL: etcd does not have 3 members after re-adding $n3" >&2; exit 1; }
 echo "ok: $n3 re-added as a control-plane node, etcd has 3 members"
+
+log "remove_node.yml of a dead control-plane node (kubernetes_remove_unreachable): refused while Ready, then etcd forgets it"
+dead=(-e "kubernetes_remove_nodes=$n2" -e kubernetes_remove_unreachable=true)
+refused bad_alive "$n2 is Ready" playbooks/remove_node.yml "${dead[@]}" || exit 1
+# The node dies by freezing every process of it (podman pause): a stop/start would reboot it, and a lab node's
+# data-disk mount then waits for a device unit that never comes (no udev). Its kubelet, haproxy and keepalived are
+# stopped first, the lab's stand-in for the documented rule that a removed host is reset before it rejoins: thawed,
+# they would otherwise re-register the Node and claim the VIP.
+lab/bin/podman exec "$n2" systemctl stop kubelet haproxy keepalived || exit 1
+lab/bin/podman pause "$n2" >/dev/null || exit 1
+t="$(lc wait-not-ready "$n2" 180)" || exit 1
+echo "  $n2 frozen; NotReady in the API after $t s"
+run remove3 playbooks/remove_node.yml "${dead[@]}" && clean remove3 5 || exit 1
+[ "$(lc etcd-members)" = 2 ] || { echo "FAIL: etcd does not have 2 members after removing the dead $n2" >&2; exit 1; }
+lc nodes | python3 -c 'import json,sys; n = json.load(sys.stdin); sys.exit(None if sorted(n) == sorted(sys.argv[1:]) else f"FAIL: nodes {sorted(n)}")' "$n1" "$n3" "$n4" || exit 1
+echo "ok: the dead $n2 removed without connecting to it, etcd has 2 members"
+lab/bin/podman unpause "$n2" >/dev/null || exit 1
+run reset3 playbooks/reset.yml -e kubernetes_reset_confirm=yes --limit "$n2" && clean reset3 1 || exit 1
+lc leftovers "$n2" || exit 1
+run scale3 playbooks/scale.yml --limit "$n1,$n2,$n3" && clean scale3 3 || exit 1
+[ "$(lc etcd-members)" = 3 ] || { echo "FAIL: etcd does not have 3 members after re-adding $n2" >&2; exit 1; }
+echo "ok: $n2 back after a reset, re-added as a control-plane node, etcd has 3 members"
 
 . tests/objectstore/lab_checks.sh
 

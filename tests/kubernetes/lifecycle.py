@@ -143,6 +143,20 @@ def nodes(lab, _args):
                                                   for c in n["status"]["conditions"])] for n in items}))
 
 
+def wait_not_ready(lab, args):
+    """Wait until NODE is NotReady in the API (its kubelet stopped reporting); print the seconds it took."""
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < args.timeout:
+        items = json.loads(lab.kubectl(["get", "nodes", "-o", "json"]))["items"]
+        ready = {n["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
+                                            for c in n["status"]["conditions"]) for n in items}
+        if not ready.get(args.node, False):
+            print(f"{time.monotonic() - t0:.0f}")
+            return
+        time.sleep(2)
+    sys.exit(f"FAIL: {args.node} still Ready {args.timeout} s later")
+
+
 def etcd_members(lab, _args):
     # etcd's own API (its gRPC gateway) with the health-check client certificate kubeadm made.
     out = lab.ssh(lab.cp[0], "curl -sS --fail --cacert /etc/kubernetes/pki/etcd/ca.crt "
@@ -254,6 +268,9 @@ def main():
     pr.add_argument("out")
     sub.add_parser("nodes")
     sub.add_parser("etcd-members")
+    w = sub.add_parser("wait-not-ready")
+    w.add_argument("node")
+    w.add_argument("timeout", type=int)
     sub.add_parser("volume-node")
     sub.add_parser("memory").add_argument("node")
     for name in ("services", "leftovers", "fingerprint"):
@@ -263,7 +280,8 @@ def main():
     ed.add_argument("out")
     ed.add_argument("groups", nargs="+")
     args = p.parse_args()
-    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "volume-node": volume_node,
+    {"workload": workload, "probe": probe, "nodes": nodes, "etcd-members": etcd_members, "wait-not-ready": wait_not_ready,
+     "volume-node": volume_node,
      "memory": memory,
      "services": services, "leftovers": leftovers, "kubectl": kubectl, "edit": edit,
      "fingerprint": fingerprint}[args.cmd](Lab(args.inventory), args)

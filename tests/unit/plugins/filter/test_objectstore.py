@@ -39,7 +39,7 @@ def test_malformed_code():
 
 
 def pv(node, cls, phase, claim=None):
-    return {"metadata": {"labels": {"metalstore.io/node": node}}, "status": {"phase": phase},
+    return {"metadata": {"name": "%s-%s" % (node, cls), "labels": {"metalstore.io/node": node}}, "status": {"phase": phase},
             "spec": {"storageClassName": cls, "claimRef": {"namespace": "os", "name": claim} if claim else None}}
 
 
@@ -60,7 +60,18 @@ def test_system_volumes():
     volumes = [pv(n, "data", "Available") for n in ("n2", "n3", "n4")] + SYSTEM[:3] + [
         pv("n2", "sys", "Bound", "someone-else"), pv("n3", "sys", "Bound", "state-seaweedfs-master-2")] + SYSTEM[5:]
     assert plan(volumes=volumes, **CLASSES)["problems"] == [
-        "[objectstore] n2 lack 2 free system volumes (run playbooks/cluster.yml first, or free them)"]
+        "[objectstore] n2 lacks 2 free system volumes (run playbooks/cluster.yml first, or free them); its volumes: "
+        "n2-sys (Bound, os/someone-else)"]
+
+
+def test_volumes_the_controller_has_not_synced_yet_are_free():
+    # CI 2026-12-03: the edge cluster's volumes were read moments after cluster.yml made them, still Pending.
+    fresh = [dict(pv(n, c, "Pending"), status={}) if i else pv(n, c, "Pending")
+             for n in ("n1", "n2", "n3", "n4") for c in ("data", "sys") for i in (0, 1)]
+    assert plan(volumes=fresh, **CLASSES)["problems"] == []
+    released = [pv(n, c, "Released", "old-claim") if n == "n2" else v for v in fresh
+                for n, c in [(v["metadata"]["labels"]["metalstore.io/node"], v["spec"]["storageClassName"])]]
+    assert len(plan(volumes=released, **CLASSES)["problems"]) == 2
 
 
 def test_operator_certificate_must_name_the_endpoint():
