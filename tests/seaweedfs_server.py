@@ -28,6 +28,9 @@ from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-posi
 
 ADMIN = ("MSADMINKEY0000000001", "ms-admin-secret-for-tests-only-0001")
 READONLY = ("MSREADONLYKEY0000001", "ms-readonly-secret-for-tests-only-01")
+# The cloud's own keys (--cloud), so that a location can only work with the cloud's credentials.
+CLOUD_KEYS = (("CLOUDADMINKEY0000001", "cloud-admin-secret-for-tests-only-01"),
+              ("CLOUDREADKEY00000001", "cloud-read-secret-for-tests-only-001"))
 
 
 def weed_binary():
@@ -37,12 +40,13 @@ def weed_binary():
     return found
 
 
-def start(workdir, timeout=60):
+def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY)):
+    admin, readonly = keys
     os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
     ids = {"identities": [
-        {"name": "admin", "credentials": [{"accessKey": ADMIN[0], "secretKey": ADMIN[1]}],
+        {"name": "admin", "credentials": [{"accessKey": admin[0], "secretKey": admin[1]}],
          "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
-        {"name": "readonly", "credentials": [{"accessKey": READONLY[0], "secretKey": READONLY[1]}],
+        {"name": "readonly", "credentials": [{"accessKey": readonly[0], "secretKey": readonly[1]}],
          "actions": ["Read", "List"]},
     ]}
     with open(os.path.join(workdir, "identities.json"), "w", encoding="utf-8") as f:
@@ -56,7 +60,7 @@ def start(workdir, timeout=60):
             f"-s3.config={workdir}/identities.json", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-s3.iam.readOnly=false"]  # the IAM API that metalstore.platform.s3_identity uses
-    args += [f"-{k}={v}" for k, v in ports.items()]
+    args += [f"-{k}={v}" for k, v in ports.items()] + list(extra)
     env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode())
     log = open(os.path.join(workdir, "weed.log"), "wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
@@ -89,7 +93,7 @@ def start(workdir, timeout=60):
         except OSError:
             time.sleep(0.2)
     info = {"endpoint": endpoint, "master": shell_master, "filer": f"127.0.0.1:{ports['filer.port']}",
-            "admin": ADMIN, "readonly": READONLY, "pid": proc.pid, "weed": weed_binary()}
+            "admin": admin, "readonly": readonly, "pid": proc.pid, "weed": weed_binary()}
     with open(os.path.join(workdir, "server.json"), "w", encoding="utf-8") as f:
         json.dump(info, f)
     return info
@@ -112,6 +116,11 @@ def stop(workdir):
     os.unlink(os.path.join(workdir, "weed.pid"))
 
 
+# The site may use a cloud on loopback (the second server) only with these flags: tests only (docs/connectors.md).
+UNTRUSTED_REMOTES = ("-filer.allowUntrustedRemoteEndpoints", "-s3.allowUntrustedRemoteEndpoints",
+                     "-volume.allowUntrustedRemoteEndpoints")
+
+
 def write_ansible_test_config(info, path):
     lines = [
         "s3_engine: seaweedfs",
@@ -123,6 +132,11 @@ def write_ansible_test_config(info, path):
         f"seaweedfs_master: {info['master']}",
         f"seaweedfs_weed: {info['weed']}",
     ]
+    if info.get("cloud"):
+        lines += [f"cloud_s3_endpoint: {info['cloud']['endpoint']}", f"cloud_s3_access_key: {info['cloud']['admin'][0]}",
+                  f"cloud_s3_secret_key: {info['cloud']['admin'][1]}",
+                  f"cloud_s3_ro_access_key: {info['cloud']['readonly'][0]}",
+                  f"cloud_s3_ro_secret_key: {info['cloud']['readonly'][1]}"]
     with open(path, "w", encoding="utf-8") as f:
         f.write("---\n# Written by tests/seaweedfs_server.py for the current test run.\n" + "\n".join(lines) + "\n")
 
@@ -132,13 +146,18 @@ def main():
     ap.add_argument("action", choices=["start", "stop"])
     ap.add_argument("workdir")
     ap.add_argument("--config", help="write ansible-test's integration_config.yml here")
+    ap.add_argument("--cloud", action="store_true",
+                    help="also start a second SeaweedFS in WORKDIR/cloud as the site's S3 cloud (cloud locations)")
     a = ap.parse_args()
     if a.action == "start":
-        info = start(a.workdir)
+        info = start(a.workdir, extra=UNTRUSTED_REMOTES if a.cloud else ())
+        if a.cloud:
+            info["cloud"] = start(os.path.join(a.workdir, "cloud"), keys=CLOUD_KEYS)
         if a.config:
             write_ansible_test_config(info, a.config)
         print(info["endpoint"])
     else:
+        stop(os.path.join(a.workdir, "cloud"))
         stop(a.workdir)
 
 

@@ -28,7 +28,7 @@ def s3_module(spec, admin_shell=True, **kwargs):
 
 def shell_factory(params):
     """Builds the admin shell on first use, so seaweedfs_master is needed only by settings that use it."""
-    return lambda: WeedShell(params["seaweedfs_master"], params["seaweedfs_weed_path"], params["seaweedfs_timeout"])
+    return lambda: WeedShell.from_params(params)
 
 
 def run(module, body):

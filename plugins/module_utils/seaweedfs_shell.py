@@ -45,22 +45,32 @@ class WeedShell:
         self.weed_path = weed_path
         self.timeout = timeout
 
-    def run(self, *commands):
-        """Run commands in one shell session; return stdout. Raise AdminShellError on any 'error:' line."""
+    @classmethod
+    def from_params(cls, params):
+        """The shell of a module's seaweedfs_* options."""
+        return cls(params["seaweedfs_master"], params["seaweedfs_weed_path"], params["seaweedfs_timeout"])
+
+    def run(self, *commands, **kwargs):
+        """Run commands in one shell session; return stdout. Raise AdminShellError on any 'error:' line.
+
+        binary=True returns stdout as bytes (fs.cat of a protobuf blob). shown= replaces the commands in error
+        messages: commands that carry a secret (on stdin, never on a command line) must not be echoed."""
+        binary, shown = kwargs.get("binary", False), kwargs.get("shown")
         weed = find_weed(self.weed_path)
         try:
             # Not module.run_command: it has no timeout, and weed shell hangs on an unreachable master.
             proc = subprocess.run(  # pylint: disable=ansible-bad-function
-                [weed, "shell", f"-master={self.master}"], input="\n".join(commands) + "\n",
-                capture_output=True, text=True, timeout=self.timeout, check=False)
+                [weed, "shell", f"-master={self.master}"], input=("\n".join(commands) + "\n").encode(),
+                capture_output=True, timeout=self.timeout, check=False)
         except subprocess.TimeoutExpired as exc:
             raise AdminShellError(f"weed shell did not answer within {self.timeout}s: is the SeaweedFS master "
                                   f"{self.master} reachable?") from exc
-        errors = [line for line in (proc.stdout + "\n" + proc.stderr).splitlines() if line.startswith("error:")]
+        out, err = proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")
+        errors = [line for line in (out + "\n" + err).splitlines() if line.startswith("error:")]
         if proc.returncode != 0 or errors:
-            detail = "; ".join(errors) or proc.stderr.strip() or f"exit code {proc.returncode}"
-            raise AdminShellError(f"weed shell ({'; '.join(commands)}) failed: {detail}")
-        return proc.stdout
+            detail = "; ".join(errors) or err.strip() or f"exit code {proc.returncode}"
+            raise AdminShellError(f"weed shell ({shown or '; '.join(commands)}) failed: {detail}")
+        return proc.stdout if binary else out
 
 
 _QUOTA_RE = re.compile(r"bucket quota:\s*(-?\d+)\s*MiB")

@@ -4,10 +4,11 @@
 # (2.21; the identity modules, which need SeaweedFS's IAM API, against SeaweedFS only), with per-engine expectations where the engines legitimately differ (tests/integration/targets/bucket).
 . "$(dirname "$0")/../lib.sh" && cd "$ROOT" && use_venv
 rc=0
-run_target() {  # run_target ENGINE SERVER_SCRIPT TARGETS VENV...   TARGETS: ansible-test aliases, e.g. "s3/ seaweedfs/"
+run_target() {  # run_target ENGINE "SERVER_SCRIPT [ARGS]" TARGETS VENV...   TARGETS: ansible-test aliases, e.g. "s3/ seaweedfs/"
   local engine=$1 server=$2 targets=$3 work venv; shift 3
   work="$(mktemp -d "$BUILD/tmp/$engine.XXXXXX")"
-  if ! python "$server" start "$work" --config tests/integration/integration_config.yml; then
+  # shellcheck disable=SC2086  # SERVER_SCRIPT [ARGS]
+  if ! python $server start "$work" --config tests/integration/integration_config.yml; then
     rc=1; rm -rf "$work"; return
   fi
   for venv in "$@"; do
@@ -15,10 +16,12 @@ run_target() {  # run_target ENGINE SERVER_SCRIPT TARGETS VENV...   TARGETS: ans
     log "integration against $engine with ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
     scripts/ansible-test.sh --venv "$venv" integration --local $targets || rc=1
   done
-  python "$server" stop "$work"
+  # shellcheck disable=SC2086
+  python $server stop "$work"
   rm -rf "$work"
 }
-run_target seaweedfs tests/seaweedfs_server.py "s3/ seaweedfs/" "$ROOT/.venv" "$ROOT/.venv-2.19"
+# --cloud: a second SeaweedFS as the S3 cloud of the cloud-location modules (target location).
+run_target seaweedfs "tests/seaweedfs_server.py --cloud" "s3/ seaweedfs/" "$ROOT/.venv" "$ROOT/.venv-2.19"
 apt_need ceph-common ceph-mon ceph-osd radosgw
 run_target radosgw tests/radosgw_server.py "s3/" "$ROOT/.venv"
 exit $rc

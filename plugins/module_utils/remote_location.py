@@ -1,0 +1,241 @@
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Cloud locations: SeaweedFS's remote storage configurations, read and written through its admin shell.
+
+The engine has no API for them: `remote.configure` lists them as concatenated JSON documents with the secret
+masked, and stores each as a protobuf blob at /etc/remote/<name>.conf in the filer. The secret is compared
+against that blob (read with fs.cat, never printed), so a credential changed outside Ansible is seen too and no
+second copy of it is kept anywhere. Commands carrying a secret go to the shell on stdin, never on a command line,
+and are never echoed in errors."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+import socket
+from urllib.parse import urlsplit
+
+from .s3_errors import AdminShellError, S3ModuleError, ValidationError
+
+# Users choose names like aws-eu-1; the engine takes letters and digits only. Lowercase names with '-' written as
+# 'X' (never in a user's name) keep the mapping one to one and reversible.
+NAME_RE = re.compile(r"^[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+ENGINE_NAME_RE = re.compile(r"^[a-z0-9X]+$")
+# weed shell splits a command on whitespace; a value with whitespace or quotes would be cut or misread.
+SAFE_VALUE_RE = re.compile(r"^[^\s'\"`\\]*$")
+
+# Per type: option -> (the listing's JSON key, the shell flag); the secret: (option, JSON key, flag, protobuf field
+# of the stored blob). Field numbers were read from blobs the engine (4.48) wrote; the integration test proves them
+# by changing a secret and expecting a change.
+TYPES = {
+    "s3": {"options": {"endpoint": ("s3Endpoint", "s3.endpoint"), "region": ("s3Region", "s3.region"),
+                       "path_style": ("s3ForcePathStyle", "s3.force_path_style"),
+                       "storage_class": ("s3StorageClass", "s3.storage_class"),
+                       "access_key": ("s3AccessKey", "s3.access_key")},
+           "secret": ("secret_key", "s3SecretKey", "s3.secret_key", 5)},
+    "azure": {"options": {"account_name": ("azureAccountName", "azure.account_name"),
+                          "endpoint": ("azureEndpoint", "azure.endpoint")},
+              "secret": ("account_key", "azureAccountKey", "azure.account_key", 16)},
+    "gcs": {"options": {"project_id": ("gcsProjectId", "gcs.projectId"),
+                        "credentials_file": ("gcsGoogleApplicationCredentials", "gcs.appCredentialsFile")},
+            "secret": None},
+}
+REQUIRED = {"s3": ("access_key", "secret_key"), "azure": ("account_name", "account_key"), "gcs": ("project_id",)}
+AZURE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+def engine_name(name):
+    return name.replace("-", "X")
+
+
+def user_name(engine):
+    """The user's name of an engine name the modules made; other names (made by hand) as they are."""
+    return engine.replace("X", "-") if ENGINE_NAME_RE.match(engine) else engine
+
+
+def parse_listing(text):
+    """engine name -> configuration, from `remote.configure` output (JSON documents one after another, and a note
+    such as 'skipping mount.mapping' for the other files it finds once a bucket has been mounted)."""
+    decoder, out, i = json.JSONDecoder(), {}, 0
+    text = text.strip()
+    while i < len(text):
+        if text[i] != "{":
+            end = text.find("\n", i)
+            i = len(text) if end < 0 else end + 1
+            continue
+        try:
+            doc, i = decoder.raw_decode(text, i)
+        except ValueError as exc:
+            raise AdminShellError("unexpected answer from remote.configure at character %d: %s" % (i, exc)) from exc
+        if isinstance(doc, dict) and doc.get("name"):
+            out[doc["name"]] = doc
+        while i < len(text) and text[i].isspace():
+            i += 1
+    return out
+
+
+def parse_mounts(text):
+    """local directory -> engine location name, from `remote.mount` output."""
+    try:
+        mappings = json.loads(text or "{}").get("mappings") or {}
+    except ValueError as exc:
+        raise AdminShellError("unexpected answer from remote.mount: %s" % exc) from exc
+    return {d: (m or {}).get("name", "") for d, m in mappings.items()}
+
+
+def _varint(data, i):
+    value = shift = 0
+    while True:
+        if i >= len(data):
+            raise AdminShellError("a stored location configuration is truncated")
+        byte = data[i]
+        i += 1
+        value |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return value, i
+
+
+def blob_field(data, number):
+    """The bytes of one length-delimited field of a protobuf message (b'' when absent): enough of the wire
+    format to read a stored secret."""
+    i, found = 0, b""
+    while i < len(data):
+        key, i = _varint(data, i)
+        field, wire = key >> 3, key & 7
+        if wire == 0:
+            dummy, i = _varint(data, i)
+        elif wire == 2:
+            size, i = _varint(data, i)
+            if field == number:
+                found = bytes(data[i:i + size])
+            i += size
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        else:
+            raise AdminShellError("a stored location configuration is not in the expected format (wire type %d)" % wire)
+    return found
+
+
+def endpoint_problems(kind, endpoint, allow_private, resolve=socket.getaddrinfo):
+    """Why an endpoint URL cannot be used, as a list of messages (empty: usable)."""
+    if not endpoint:
+        return []
+    parts = urlsplit(endpoint)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        return ["endpoint %r is not an http(s) URL with a host (e.g. https://s3.eu-west-1.amazonaws.com)" % endpoint]
+    try:
+        port = parts.port
+    except ValueError:
+        return ["endpoint %r has an invalid port" % endpoint]
+    problems = []
+    if kind == "azure" and parts.scheme != "https":
+        problems.append("endpoint %r: the engine speaks to Azure over https only" % endpoint)
+    if allow_private:
+        return problems
+    try:
+        addresses = [ipaddress.ip_address(parts.hostname)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(a[4][0].split("%")[0]) for a in resolve(parts.hostname, port or 443)]
+        except (OSError, UnicodeError) as exc:
+            return problems + ["endpoint host %s does not resolve here (%s); if it is an on-premises cloud on a "
+                               "private address, set allow_private_endpoint" % (parts.hostname, exc)]
+    private = sorted({str(a) for a in addresses if not a.is_global})
+    if private:
+        problems.append("endpoint %s is on a private, loopback or link-local address (%s): the engine refuses those "
+                        "unless it runs with allowUntrustedRemoteEndpoints; set allow_private_endpoint: true if this "
+                        "is an on-premises cloud you trust" % (endpoint, ", ".join(private)))
+    return problems
+
+
+def validate(params):
+    """Every problem with a present location's input at once, raised before anything is read or written."""
+    problems = []
+    name, kind = params["name"], params.get("type")
+    if not NAME_RE.match(name):
+        problems.append("name %r: use 2-63 lowercase letters, digits and hyphens, starting with a letter and not "
+                        "ending with a hyphen" % name)
+    if params.get("state", "present") == "absent":
+        if problems:
+            raise ValidationError("; ".join(problems))
+        return
+    if not kind:
+        problems.append("type is required when state=present")
+    else:
+        settings = params.get(kind) or {}
+        for other in TYPES:
+            if other != kind and params.get(other):
+                problems.append("%s is set, but the location's type is %s" % (other, kind))
+        for option, value in settings.items():
+            if isinstance(value, str) and not SAFE_VALUE_RE.match(value):
+                problems.append("%s.%s contains whitespace, a quote or a backslash, which the engine's admin shell "
+                                "cannot carry" % (kind, option))
+        if kind == "azure" and settings.get("account_name") and not AZURE_ACCOUNT_RE.match(settings["account_name"]):
+            problems.append("azure.account_name %r: Azure accounts are 3-24 lowercase letters and digits"
+                            % settings["account_name"])
+        problems += endpoint_problems(kind, settings.get("endpoint"), params.get("allow_private_endpoint"))
+    if problems:
+        raise ValidationError("; ".join(problems))
+
+
+def missing_for_new(kind, settings):
+    """The options a location of this type cannot be made without, as a message (None: complete)."""
+    missing = [o for o in REQUIRED[kind] if not (settings or {}).get(o)]
+    return "a new %s location needs %s" % (kind, ", ".join("%s.%s" % (kind, o) for o in missing)) if missing else None
+
+
+def public(conf):
+    """A stored configuration in the module's terms, without its secret."""
+    if not conf:
+        return {}
+    kind = conf.get("type")
+    out = {"name": user_name(conf.get("name", "")), "engine_name": conf.get("name"), "type": kind}
+    for option, (key, dummy) in (TYPES.get(kind) or {}).get("options", {}).items():
+        out[option] = conf.get(key)
+    return out
+
+
+class Locations:
+    """The engine's locations and mounts, through one admin shell."""
+
+    def __init__(self, shell):
+        self.shell = shell
+
+    def read_all(self):
+        return parse_listing(self.shell.run("remote.configure"))
+
+    def mounts(self):
+        return parse_mounts(self.shell.run("remote.mount"))
+
+    def secret(self, engine, field):
+        return blob_field(self.shell.run("fs.cat /etc/remote/%s.conf" % engine, binary=True), field).decode("utf-8", "replace")
+
+    def configure(self, engine, kind, values):
+        """Write the whole configuration (the engine replaces it), values: option -> value incl. the secret."""
+        spec = TYPES[kind]
+        flags = ["-name=%s" % engine, "-type=%s" % kind]
+        for option, (dummy, flag) in spec["options"].items():
+            if values.get(option) is not None:
+                flags.append("-%s=%s" % (flag, str(values[option]).lower() if isinstance(values[option], bool)
+                                         else values[option]))
+        if spec["secret"] and values.get(spec["secret"][0]):
+            flags.append("-%s=%s" % (spec["secret"][2], values[spec["secret"][0]]))
+        self.shell.run("remote.configure " + " ".join(flags), shown="remote.configure -name=%s (secret not shown)" % engine)
+
+    def delete(self, engine):
+        self.shell.run("remote.configure -delete -name=%s" % engine)
+
+
+def users_of(mounts, engine):
+    """The buckets (or other directories) mounted on a location."""
+    return sorted(d[len("/buckets/"):] if d.startswith("/buckets/") else d for d, n in mounts.items() if n == engine)
+
+
+def in_use_error(name, users):
+    return S3ModuleError("location %s is in use by %s: move or unmount them first (metalstore.platform.bucket), the "
+                         "location was not removed" % (name, ", ".join(users)))
