@@ -71,6 +71,8 @@ def bucket_spec():
         lifecycle_rules=dict(type="list", elements="dict", options=LIFECYCLE_RULE),
         acl=dict(type="str", choices=["private", "public-read", "public-read-write", "authenticated-read"]),
         quota_mb=dict(type="int"),
+        location=dict(type="str"),
+        location_bucket=dict(type="str"),
     )
     return spec
 
@@ -82,16 +84,24 @@ def normalise_empty(params):
         params["object_lock_default_retention"] = {}
 
 
-def ensure_absent(params, client, check_mode, diff):
+def ensure_absent(params, client, facets, check_mode, diff):
     name = params["name"]
     exists = read_facets(client, name, []) is not None
     result = dict(changed=False, bucket={"name": name, "exists": False}, changed_facets=[], objects_deleted=0)
     if not exists:
         return result
-    if not params["force"] and not bucket_is_empty(client, name):
+    # A bucket placed on a cloud location is unmounted first: the engine would send every delete to the cloud.
+    # Its data stays there. (Without seaweedfs_master the mount cannot be seen: docs/connectors.md.)
+    placement = next((f for f in facets if f.name == "placement"), None) if params.get("seaweedfs_master") else None
+    placed = placement.mount_of(name) if placement else None
+    if placed:
+        result["changed_facets"].append("placement")
+        if not check_mode:
+            placement.locations.unmount("/buckets/" + name)
+    if not params["force"] and not (placed and check_mode) and not bucket_is_empty(client, name):
         raise S3ModuleError(f"bucket '{name}' is not empty: nothing was deleted. Set force=true to delete it "
                             "with all its objects and versions")
-    result.update(changed=True, changed_facets=["exists"])
+    result.update(changed=True, changed_facets=result["changed_facets"] + ["exists"])
     if diff:
         result["diff"] = {"before": {"exists": True}, "after": {"exists": False}}
     if not check_mode:
@@ -156,5 +166,5 @@ def converge(params, client, facets, check_mode, diff):
     validate_bucket_params(params, facet_options(facets))
     prevalidate(params)
     if params["state"] == "absent":
-        return ensure_absent(params, client, check_mode, diff)
+        return ensure_absent(params, client, facets, check_mode, diff)
     return ensure_present(params, client, facets, check_mode, diff)

@@ -16,16 +16,17 @@ from .facets.cors import Cors
 from .facets.encryption import Encryption
 from .facets.lifecycle import Lifecycle, validate_lifecycle_rules
 from .facets.object_lock import ObjectLock
+from .facets.placement import Placement, placement_problems
 from .facets.policy import Policy, parse_policy
 from .facets.quota import Quota
 from .facets.tags import Tags
 from .facets.versioning import Versioning
-from .s3_errors import BOTO_ERRORS, BucketNotFound, S3ModuleError, error_code, translate
+from .s3_errors import BOTO_ERRORS, BucketNotFound, S3ModuleError, ValidationError, error_code, translate
 
 # Values every facet has on a freshly created bucket: after a create, nothing needs to be read back.
 NEW_BUCKET_DEFAULTS = {
     "versioning": "suspended", "tags": {}, "policy": None, "cors": [], "encryption": {"algorithm": "none"},
-    "lifecycle": [], "acl": "private", "quota": 0,
+    "lifecycle": [], "acl": "private", "quota": 0, "placement": None,
     "object_lock": {"enabled": False, "default_retention": None},
 }
 # GETs that answer NoSuchBucket for a missing bucket (SeaweedFS answers "no encryption" instead).
@@ -36,7 +37,7 @@ def make_facets(shell_factory):
     """All handlers in write order: versioning before object lock (lock needs it); lifecycle and
     encryption early because servers reject parts of them (e.g. Transition rules) most often."""
     return [Versioning(), ObjectLock(), Lifecycle(), Encryption(), Policy(), Cors(), Tags(), Acl(),
-            Quota(shell_factory)]
+            Quota(shell_factory), Placement(shell_factory)]
 
 
 # Every facet's name, in write order (bucket_info's choices come from here too).
@@ -53,6 +54,9 @@ def prevalidate(params):
         parse_policy(params["policy"])
     if params.get("lifecycle_rules"):
         validate_lifecycle_rules(params["lifecycle_rules"])
+    problems = placement_problems(params)
+    if problems:
+        raise ValidationError("; ".join(problems))
 
 
 def bucket_exists(client, bucket):

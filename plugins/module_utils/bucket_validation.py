@@ -57,6 +57,8 @@ def validate_bucket_params(params, facet_options):
             raise ValidationError("object_lock_default_retention needs days or years")
         if (ret.get("days") or ret.get("years")) < 1:
             raise ValidationError("object_lock_default_retention days/years must be 1 or more")
+    if params.get("location") is not None and not params.get("seaweedfs_master"):
+        raise ValidationError("location (placement) is managed through the SeaweedFS admin shell: set seaweedfs_master")
     if params.get("quota_mb") is not None:
         if params["quota_mb"] < 0:
             raise ValidationError("quota_mb must be 0 (no quota) or more")

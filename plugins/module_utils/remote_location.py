@@ -77,12 +77,13 @@ def parse_listing(text):
 
 
 def parse_mounts(text):
-    """local directory -> engine location name, from `remote.mount` output."""
+    """local directory -> its mapping ({'name': engine location name, 'bucket': cloud bucket, 'path': ...}), from
+    `remote.mount` output."""
     try:
         mappings = json.loads(text or "{}").get("mappings") or {}
     except ValueError as exc:
         raise AdminShellError("unexpected answer from remote.mount: %s" % exc) from exc
-    return {d: (m or {}).get("name", "") for d, m in mappings.items()}
+    return {d: dict(m or {}) for d, m in mappings.items()}
 
 
 def _varint(data, i):
@@ -230,10 +231,45 @@ class Locations:
     def delete(self, engine):
         self.shell.run("remote.configure -delete -name=%s" % engine)
 
+    def mount_of(self, directory):
+        return self.mounts().get(directory)
+
+    def mount(self, directory, location, bucket):
+        self.shell.run("remote.mount -dir=%s -remote=%s/%s" % (directory, engine_name(location), bucket))
+
+    def unmount(self, directory):
+        self.shell.run("remote.unmount -dir=%s" % directory)
+
+    def s3_client(self, location):
+        """An S3 client of an s3 location, with the credentials the engine stored for it."""
+        from .s3_connection import s3_client
+        engine = engine_name(location)
+        conf = self.read_all().get(engine) or {}
+        return s3_client({"endpoint_url": conf.get("s3Endpoint") or None, "region": conf.get("s3Region"),
+                          "access_key": conf.get("s3AccessKey"), "secret_key": self.secret(engine, TYPES["s3"]["secret"][3]),
+                          "addressing_style": "path" if conf.get("s3ForcePathStyle") else "virtual"})
+
+    def ensure_cloud_bucket(self, location, bucket):
+        """Create the cloud bucket through the provider's API when it does not exist (the engine's mount needs it)."""
+        from .s3_errors import BOTO_ERRORS, error_code, translate
+        client = self.s3_client(location)
+        try:
+            client.head_bucket(Bucket=bucket)
+            return False
+        except BOTO_ERRORS as exc:
+            if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
+                raise translate(exc, "HeadBucket (cloud bucket of location %s)" % location, bucket, client) from exc
+        try:
+            client.create_bucket(Bucket=bucket)
+        except BOTO_ERRORS as exc:
+            raise translate(exc, "CreateBucket (cloud bucket of location %s)" % location, bucket, client) from exc
+        return True
+
 
 def users_of(mounts, engine):
     """The buckets (or other directories) mounted on a location."""
-    return sorted(d[len("/buckets/"):] if d.startswith("/buckets/") else d for d, n in mounts.items() if n == engine)
+    return sorted(d[len("/buckets/"):] if d.startswith("/buckets/") else d
+                  for d, m in mounts.items() if m.get("name") == engine)
 
 
 def in_use_error(name, users):

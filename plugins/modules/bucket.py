@@ -173,6 +173,21 @@ options:
         not S3; needs O(seaweedfs_master). V(0) removes the quota.
       - SeaweedFS enforces quotas only where the platform runs C(s3.bucket.quota.enforce).
     type: int
+  location:
+    description:
+      - Place the bucket on this cloud location (M(metalstore.platform.location), type V(s3) for now) - the cloud
+        holds its data, the site caches it. SeaweedFS-specific, through the admin shell; needs O(seaweedfs_master).
+      - The cloud bucket (O(location_bucket)) is created through the provider's API when it does not exist, with
+        the credentials the location holds. Only an empty local bucket can be placed; a bucket has one placement.
+      - V('') unmounts the bucket (the cloud keeps every object; the site's cache of them is dropped).
+      - O(state=absent) on a placed bucket unmounts it first and never deletes cloud data (with O(seaweedfs_master)
+        unset the module cannot see the placement - set it whenever buckets may be placed).
+      - Writing local changes back to the cloud is the job of the write-back worker the platform runs beside the
+        placement (docs/connectors.md).
+    type: str
+  location_bucket:
+    description: The bucket in the cloud. Defaults to the bucket's own name.
+    type: str
 notes:
   - Credentials are never logged. Throttling and 5xx answers are retried with backoff.
   - A setting the server does not implement (HTTP 501) fails the task when you asked for it.
@@ -273,6 +288,10 @@ bucket:
     quota:
       description: Quota in MiB (0 = none).
       type: int
+      returned: when managed
+    placement:
+      description: The location and cloud bucket (C(location), C(bucket)) the bucket is placed on, or null.
+      type: dict
       returned: when managed
 changed_facets:
   description: Settings that were (or in check mode would be) written.

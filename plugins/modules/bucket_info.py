@@ -30,11 +30,11 @@ options:
     type: str
   facets:
     description:
-      - Settings to read for each bucket. V(quota) needs O(seaweedfs_master).
+      - Settings to read for each bucket. V(quota) and V(placement) need O(seaweedfs_master).
       - An empty list returns only names and creation dates (one request in all).
     type: list
     elements: str
-    choices: [acl, cors, encryption, lifecycle, object_lock, policy, quota, tags, versioning]
+    choices: [acl, cors, encryption, lifecycle, object_lock, placement, policy, quota, tags, versioning]
     default: [acl, cors, encryption, lifecycle, object_lock, policy, tags, versioning]
 notes:
   - Credentials are never logged.
@@ -97,6 +97,9 @@ buckets:
     quota:
       description: Quota in MiB.
       type: int
+    placement:
+      description: The location and cloud bucket the bucket is placed on (C(location), C(bucket)), or null.
+      type: dict
     unsupported:
       description: Settings the server does not implement (skipped).
       type: list
@@ -131,15 +134,17 @@ def main():
         name=dict(type="str", aliases=["bucket"]),
         prefix=dict(type="str"),
         facets=dict(type="list", elements="str", choices=sorted(FACET_NAMES),
-                    default=sorted(n for n in FACET_NAMES if n != "quota")),
+                    default=sorted(n for n in FACET_NAMES if n not in ("quota", "placement"))),
     )
     module = s3_module(spec)
     p = module.params
     warnings = []
 
     def body():
-        if "quota" in p["facets"] and not p.get("seaweedfs_master"):
-            raise ValidationError("facets=quota is read through the SeaweedFS admin shell: set seaweedfs_master")
+        shell_only = [f for f in ("placement", "quota") if f in p["facets"]]
+        if shell_only and not p.get("seaweedfs_master"):
+            raise ValidationError("facets=%s: read through the SeaweedFS admin shell, set seaweedfs_master"
+                                  % ",".join(shell_only))
         facets = [f for f in make_facets(shell_factory(p)) if f.name in p["facets"]]
         client = s3_client(p)
         try:
