@@ -40,7 +40,7 @@ def weed_binary():
     return found
 
 
-def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY)):
+def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
     admin, readonly = keys
     os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
     ids = {"identities": [
@@ -61,7 +61,7 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY)):
             "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-s3.iam.readOnly=false"]  # the IAM API that metalstore.platform.s3_identity uses
     args += [f"-{k}={v}" for k, v in ports.items()] + list(extra)
-    env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode())
+    env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode(), **(env or {}))
     log = open(os.path.join(workdir, "weed.log"), "wb")
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     with open(os.path.join(workdir, "weed.pid"), "w", encoding="utf-8") as f:
@@ -137,6 +137,10 @@ def write_ansible_test_config(info, path):
                   f"cloud_s3_secret_key: {info['cloud']['admin'][1]}",
                   f"cloud_s3_ro_access_key: {info['cloud']['readonly'][0]}",
                   f"cloud_s3_ro_secret_key: {info['cloud']['readonly'][1]}"]
+    if info.get("azure"):
+        lines += [f"azure_endpoint: {info['azure']['endpoint']}", f"azure_account: {info['azure']['account']}",
+                  f"azure_key: {info['azure']['key']}", f"azure_ca: {info['azure']['ca']}",
+                  f"azure_trust: {info['azure']['trust']}"]
     with open(path, "w", encoding="utf-8") as f:
         f.write("---\n# Written by tests/seaweedfs_server.py for the current test run.\n" + "\n".join(lines) + "\n")
 
@@ -150,15 +154,23 @@ def main():
                     help="also start a second SeaweedFS in WORKDIR/cloud as the site's S3 cloud (cloud locations)")
     a = ap.parse_args()
     if a.action == "start":
-        info = start(a.workdir, extra=UNTRUSTED_REMOTES if a.cloud else ())
+        azure = None
+        if a.cloud:  # the clouds first: the site must trust Azurite's CA from its start
+            import azurite_server  # pylint: disable=import-outside-toplevel
+            azure = azurite_server.start(os.path.join(a.workdir, "azure"))
+        info = start(a.workdir, extra=UNTRUSTED_REMOTES if a.cloud else (),
+                     env={"SSL_CERT_FILE": azure["trust"]} if azure else None)
         if a.cloud:
             info["cloud"] = start(os.path.join(a.workdir, "cloud"), keys=CLOUD_KEYS)
+            info["azure"] = azure
         if a.config:
             write_ansible_test_config(info, a.config)
         print(info["endpoint"])
     else:
+        import azurite_server  # pylint: disable=import-outside-toplevel
         stop(os.path.join(a.workdir, "cloud"))
         stop(a.workdir)
+        azurite_server.stop(os.path.join(a.workdir, "azure"))
 
 
 if __name__ == "__main__":

@@ -249,8 +249,24 @@ class Locations:
                           "access_key": conf.get("s3AccessKey"), "secret_key": self.secret(engine, TYPES["s3"]["secret"][3]),
                           "addressing_style": "path" if conf.get("s3ForcePathStyle") else "virtual"})
 
-    def ensure_cloud_bucket(self, location, bucket):
-        """Create the cloud bucket through the provider's API when it does not exist (the engine's mount needs it)."""
+    def azure_client(self, location):
+        """An Azure Blob client of an azure location, with the key the engine stored for it (trust: the system's,
+        or SSL_CERT_FILE)."""
+        from .azure_blob import AzureBlob
+        engine = engine_name(location)
+        conf = self.read_all().get(engine) or {}
+        return AzureBlob(conf.get("azureAccountName"), self.secret(engine, TYPES["azure"]["secret"][3]),
+                         conf.get("azureEndpoint") or None)
+
+    def ensure_cloud_bucket(self, location, bucket, kind="s3"):
+        """Create the cloud bucket (an Azure container) through the provider's API when it does not exist (the
+        engine's mount needs it)."""
+        if kind == "azure":
+            client = self.azure_client(location)
+            if client.container_exists(bucket):
+                return False
+            client.create_container(bucket)
+            return True
         from .s3_errors import BOTO_ERRORS, error_code, translate
         client = self.s3_client(location)
         try:

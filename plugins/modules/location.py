@@ -16,8 +16,9 @@ description:
   - Only the options you set are compared and written; the stored secret is compared against what the engine holds
     (its listing masks it, so the module reads the stored configuration, without printing it) - a secret changed
     outside Ansible is seen too. The secret goes to the shell on standard input, never on a command line.
-  - An S3 location's credentials are tried with a real, read-only call (ListBuckets) before anything is stored;
-    wrong credentials, a wrong endpoint or an untrusted certificate fail the task with nothing changed.
+  - The credentials of an S3 or Azure location are tried with a real, read-only call (ListBuckets, List
+    Containers) before anything is stored; wrong credentials, a wrong endpoint or an untrusted certificate fail
+    the task with nothing changed. (GCS credentials are a file the engine's processes read, checked at a mount.)
   - Names such as V(aws-eu-1) are mapped to the letters and digits the engine accepts (V(awsXeuX1)); RV(location.engine_name) shows it.
   - Removing a location a bucket is still mounted on is refused, with the list of those buckets.
 author:
@@ -76,8 +77,13 @@ options:
         description: Storage account key. Compared with the stored one without being printed.
         type: str
       endpoint:
-        description: Blob service URL (https), for clouds other than Azure's public one.
+        description:
+          - Blob service URL (https), for clouds other than Azure's public one (path style for an emulator,
+            C(https://HOST:PORT/ACCOUNT/)).
         type: str
+      ca_bundle:
+        description: CA bundle that the module's own key check trusts the endpoint with (see O(s3.ca_bundle)).
+        type: path
   gcs:
     description: Settings of a V(gcs) location. O(gcs.project_id) is required for a new one.
     type: dict
@@ -97,8 +103,8 @@ options:
     default: false
   verify_credentials:
     description:
-      - Try an S3 location's credentials with a real call before storing them. Turn off only for a cloud the
-        controller cannot reach.
+      - Try an S3 or Azure location's credentials with a real call before storing them. Turn off only for a cloud
+        the controller cannot reach.
     type: bool
     default: true
 attributes:
@@ -181,7 +187,8 @@ def spec():
             storage_class=dict(type="str"), access_key=dict(type="str", no_log=False),
             secret_key=dict(type="str", no_log=True), ca_bundle=dict(type="path"))),
         azure=dict(type="dict", options=dict(
-            account_name=dict(type="str"), account_key=dict(type="str", no_log=True), endpoint=dict(type="str"))),
+            account_name=dict(type="str"), account_key=dict(type="str", no_log=True), endpoint=dict(type="str"),
+            ca_bundle=dict(type="path"))),
         gcs=dict(type="dict", options=dict(project_id=dict(type="str"), credentials_file=dict(type="str"))),
         allow_private_endpoint=dict(type="bool", default=False),
         verify_credentials=dict(type="bool", default=True),
@@ -202,6 +209,17 @@ def verify_s3(values):
     except BOTO_ERRORS as exc:
         err = translate(exc, "ListBuckets (checking the location's credentials)", client=client)
         raise S3ModuleError("%s Nothing was changed." % err, err.code, err.operation, err.request_id) from None
+
+
+def verify_azure(values):
+    from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import AzureBlob
+    try:
+        AzureBlob(values["account_name"], values["account_key"], values.get("endpoint"), values.get("ca_bundle")).check()
+    except S3ModuleError as err:
+        raise type(err)("%s. Nothing was changed." % err, err.code, err.operation) from None
+
+
+VERIFY = {"s3": verify_s3, "azure": verify_azure}
 
 
 def desired(kind, settings, current, current_secret):
@@ -260,8 +278,8 @@ def converge(params, locations, check_mode, diff_mode):
     if secret_changed and current is not None:
         result["changes"].append("set %s" % secret_spec[0])
     if result["changes"]:
-        if kind == "s3" and params["verify_credentials"]:
-            verify_s3(dict(values, ca_bundle=settings.get("ca_bundle")))
+        if params["verify_credentials"] and kind in VERIFY:
+            VERIFY[kind](dict(values, ca_bundle=settings.get("ca_bundle")))
         if not check_mode:
             locations.configure(engine, kind, values)
     users = rl.users_of(locations.mounts(), engine) if current is not None else []

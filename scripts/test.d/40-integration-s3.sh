@@ -20,7 +20,7 @@ run_target() {  # run_target ENGINE "SERVER_SCRIPT [ARGS]" TARGETS VENV...   TAR
   python $server stop "$work"
   rm -rf "$work"
 }
-# --cloud: a second SeaweedFS as the S3 cloud of the cloud-location modules (target location).
+# --cloud: a second SeaweedFS (S3) and Azurite (Azure, HTTPS) as the clouds of the cloud-location modules (target location).
 run_target seaweedfs "tests/seaweedfs_server.py --cloud" "s3/ seaweedfs/" "$ROOT/.venv" "$ROOT/.venv-2.19"
 apt_need ceph-common ceph-mon ceph-osd radosgw
 run_target radosgw tests/radosgw_server.py "s3/" "$ROOT/.venv"

@@ -15,6 +15,7 @@ import threading
 
 from .base import Facet
 from .. import remote_location as rl
+from ..azure_blob import container_name_problems
 from ..bucket_validation import bucket_name_problems
 from ..s3_errors import BOTO_ERRORS, NotSupported, ValidationError, translate
 
@@ -46,6 +47,7 @@ class Placement(Facet):
         self._mounts = None
         self._lock = threading.Lock()
         self.local_objects = {}  # bucket -> does the unplaced bucket hold objects? (learned by read)
+        self.kinds = {}  # bucket -> type of the location it is being placed on (learned by desired)
 
     @property
     def locations(self):
@@ -81,9 +83,16 @@ class Placement(Facet):
             if conf is None:
                 raise ValidationError("location %s does not exist (create it with metalstore.platform.location), "
                                       "nothing was changed" % want["location"])
-            if conf.get("type") != "s3":
-                raise NotSupported("placing a bucket on a %s location is not supported yet (s3 locations are), "
-                                   "nothing was changed" % conf.get("type"))
+            kind = conf.get("type")
+            if kind not in ("s3", "azure"):
+                raise NotSupported("placing a bucket on a %s location is not supported yet (s3 and azure locations "
+                                   "are), nothing was changed" % kind)
+            problems = (container_name_problems if kind == "azure" else bucket_name_problems)(want["bucket"])
+            if problems:
+                raise ValidationError("%r is a name the cloud rejects for a %s: %s; set location_bucket, nothing was "
+                                      "changed" % (want["bucket"], "container" if kind == "azure" else "bucket",
+                                                   "; ".join(problems)))
+            self.kinds[params["name"]] = kind
             if self.local_objects.get(params["name"]):
                 raise ValidationError("bucket '%s' already holds objects: only an empty bucket can be placed on a "
                                       "location (copy its objects to the cloud bucket, then place a new, empty "
@@ -94,7 +103,7 @@ class Placement(Facet):
         if desired is None:
             self.locations.unmount("/buckets/" + bucket)
             return
-        self.locations.ensure_cloud_bucket(desired["location"], desired["bucket"])
+        self.locations.ensure_cloud_bucket(desired["location"], desired["bucket"], self.kinds.get(bucket, "s3"))
         self.locations.mount("/buckets/" + bucket, desired["location"], desired["bucket"])
 
 
