@@ -144,10 +144,16 @@ def nodes(lab, _args):
 
 
 def wait_not_ready(lab, args):
-    """Wait until NODE is NotReady in the API (its kubelet stopped reporting); print the seconds it took."""
+    """Wait until NODE is NotReady in the API (its kubelet stopped reporting); print the seconds it took.
+
+    Asks the first control-plane node's own kube-apiserver, not the VIP: until haproxy's health checks take a
+    frozen node's apiserver out (fall 2 x 2 s), a request through the VIP can be sent to it and hang (CI
+    2026-12-04: 'TLS handshake timeout') - the few seconds a client of a freshly dead node sees, not what this
+    waits for."""
+    own = ["--server=https://%s:6443" % lab.ip(lab.cp[0])]
     t0 = time.monotonic()
     while time.monotonic() - t0 < args.timeout:
-        items = json.loads(lab.kubectl(["get", "nodes", "-o", "json"]))["items"]
+        items = json.loads(lab.kubectl(own + ["get", "nodes", "-o", "json"]))["items"]
         ready = {n["metadata"]["name"]: any(c["type"] == "Ready" and c["status"] == "True"
                                             for c in n["status"]["conditions"]) for n in items}
         if not ready.get(args.node, False):
