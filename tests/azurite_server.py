@@ -14,7 +14,6 @@ import datetime
 import ipaddress
 import json
 import os
-import signal
 import ssl
 import subprocess
 import sys
@@ -23,6 +22,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-position
+from seaweedfs_server import stop_pidfile  # noqa: E402  pylint: disable=wrong-import-position
 
 VERSION = "3.37.0"
 # Azurite's one built-in account: its well-known development key (public, in Microsoft's documentation).
@@ -113,20 +113,7 @@ def start(workdir, timeout=60):
 
 
 def stop(workdir):
-    try:
-        with open(os.path.join(workdir, "azurite.pid"), encoding="utf-8") as f:
-            pid = int(f.read())
-    except (OSError, ValueError):
-        return
-    try:
-        os.killpg(pid, signal.SIGTERM)
-        for dummy in range(50):
-            os.kill(pid, 0)
-            time.sleep(0.1)
-        os.killpg(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
-    os.unlink(os.path.join(workdir, "azurite.pid"))
+    stop_pidfile(os.path.join(workdir, "azurite.pid"))
 
 
 if __name__ == "__main__":

@@ -100,8 +100,13 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
 
 
 def stop(workdir):
+    stop_pidfile(os.path.join(workdir, "weed.pid"))
+
+
+def stop_pidfile(pidfile):
+    """Stop the process group a test server's pid file names (TERM, then KILL after 5 s); remove the file."""
     try:
-        with open(os.path.join(workdir, "weed.pid"), encoding="utf-8") as f:
+        with open(pidfile, encoding="utf-8") as f:
             pid = int(f.read())
     except (OSError, ValueError):
         return
@@ -113,7 +118,7 @@ def stop(workdir):
         os.killpg(pid, signal.SIGKILL)
     except ProcessLookupError:
         pass
-    os.unlink(os.path.join(workdir, "weed.pid"))
+    os.unlink(pidfile)
 
 
 # The site may use a cloud on loopback (the second server) only with these flags: tests only (docs/connectors.md).
