@@ -146,23 +146,12 @@ EXAMPLES = r"""
 
 RETURN = r"""
 location:
-  description: The location after the task (empty when absent), without its secret.
+  description:
+    - The location after the task (empty when absent), without its secret, as
+      M(metalstore.platform.location_info) returns one - C(name), C(engine_name), C(type), the type's settings and
+      C(used_by), the buckets mounted on it.
   returned: always
   type: dict
-  contains:
-    name:
-      description: The name.
-      type: str
-    engine_name:
-      description: The engine's name for it.
-      type: str
-    type:
-      description: V(s3), V(azure) or V(gcs).
-      type: str
-    used_by:
-      description: Buckets mounted on it.
-      type: list
-      elements: str
 changes:
   description: What was (or in check mode would be) done.
   returned: always
