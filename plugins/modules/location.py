@@ -19,7 +19,7 @@ description:
   - The credentials of an S3 or Azure location are tried with a real, read-only call (ListBuckets, List
     Containers) before anything is stored; wrong credentials, a wrong endpoint or an untrusted certificate fail
     the task with nothing changed. (GCS credentials are a file the engine's processes read, checked at a mount.)
-  - Names such as V(aws-eu-1) are mapped to the letters and digits the engine accepts (V(awsXeuX1)); RV(location.engine_name) shows it.
+  - Names such as V(aws-eu-1) are mapped to the letters and digits the engine accepts (V(awsXeuX1)); C(engine_name) in RV(location) shows it.
   - Removing a location a bucket is still mounted on is refused, with the list of those buckets.
 author:
   - MetalStore Engineers (@metalstore)
