@@ -18,6 +18,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -82,7 +83,18 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
     else:
         stop(workdir)
         sys.exit(f"SeaweedFS S3 did not answer within {timeout}s")
-    lock.close()  # weed holds its ports now
+    # S3 answers before every service listens (the admin server binds seconds later): keep the port lock until
+    # weed holds all its ports, or the next server started here can be handed one of them. The debug ports
+    # are never bound (profiling is off).
+    waiting = [port for name, port in ports.items() if not name.endswith("debug.port")]
+    while waiting and time.time() < deadline:
+        waiting = [port for port in waiting if not _listening(port)]
+        if waiting:
+            time.sleep(0.2)
+    lock.close()
+    if waiting:
+        stop(workdir)
+        sys.exit(f"weed did not listen on ports {waiting} within {timeout}s (see {workdir}/weed.log)")
     # The master answers a little after S3 on cold starts; weed shell needs it.
     master = f"127.0.0.1:{ports['master.port']}"
     shell_master = f"{master}.{ports['master.port.grpc']}"  # weed shell needs the gRPC port spelled out
@@ -97,6 +109,12 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
     with open(os.path.join(workdir, "server.json"), "w", encoding="utf-8") as f:
         json.dump(info, f)
     return info
+
+
+def _listening(port):
+    with socket.socket() as s:
+        s.settimeout(1)
+        return s.connect_ex(("127.0.0.1", port)) == 0
 
 
 def stop(workdir):

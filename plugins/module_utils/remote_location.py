@@ -15,6 +15,7 @@ import ipaddress
 import json
 import re
 import socket
+import threading
 from urllib.parse import urlsplit
 
 from .s3_errors import AdminShellError, S3ModuleError, ValidationError
@@ -202,19 +203,38 @@ def public(conf):
 
 
 class Locations:
-    """The engine's locations and mounts, through one admin shell."""
+    """The engine's locations and mounts, through one admin shell. One instance serves one module run, also from
+    several threads: the locations and their secrets are read once (this run's own writes refresh them), and the
+    engine's mount table is written by one command at a time - remote.mount and remote.unmount each read, change
+    and rewrite the one file /etc/remote/mount.mapping, so two at once lose one of the mounts."""
 
     def __init__(self, shell):
         self.shell = shell
+        self._lock = threading.Lock()
+        self._mapping_lock = threading.Lock()
+        self._confs = None
+        self._secrets = {}
+        self._clients = {}
 
     def read_all(self):
-        return parse_listing(self.shell.run("remote.configure"))
+        with self._lock:
+            if self._confs is None:
+                self._confs = parse_listing(self.shell.run("remote.configure"))
+            return self._confs
 
     def mounts(self):
         return parse_mounts(self.shell.run("remote.mount"))
 
     def secret(self, engine, field):
-        return blob_field(self.shell.run("fs.cat /etc/remote/%s.conf" % engine, binary=True), field).decode("utf-8", "replace")
+        with self._lock:
+            if (engine, field) not in self._secrets:
+                blob = self.shell.run("fs.cat /etc/remote/%s.conf" % engine, binary=True)
+                self._secrets[engine, field] = blob_field(blob, field).decode("utf-8", "replace")
+            return self._secrets[engine, field]
+
+    def _forget(self):
+        with self._lock:
+            self._confs, self._secrets, self._clients = None, {}, {}
 
     def configure(self, engine, kind, values):
         """Write the whole configuration (the engine replaces it), values: option -> value incl. the secret."""
@@ -226,21 +246,41 @@ class Locations:
                                          else values[option]))
         if spec["secret"] and values.get(spec["secret"][0]):
             flags.append("-%s=%s" % (spec["secret"][2], values[spec["secret"][0]]))
+        self._forget()
         self.shell.run("remote.configure " + " ".join(flags), shown="remote.configure -name=%s (secret not shown)" % engine)
 
     def delete(self, engine):
+        self._forget()
         self.shell.run("remote.configure -delete -name=%s" % engine)
 
     def mount_of(self, directory):
         return self.mounts().get(directory)
 
     def mount(self, directory, location, bucket):
-        self.shell.run("remote.mount -dir=%s -remote=%s/%s" % (directory, engine_name(location), bucket))
+        with self._mapping_lock:
+            self.shell.run("remote.mount -dir=%s -remote=%s/%s" % (directory, engine_name(location), bucket))
 
     def unmount(self, directory):
-        self.shell.run("remote.unmount -dir=%s" % directory)
+        with self._mapping_lock:
+            self.shell.run("remote.unmount -dir=%s" % directory)
+
+    def _client(self, location, make):
+        """One cloud client per location and run (clients are thread-safe)."""
+        with self._lock:
+            client = self._clients.get(location)
+        if client is None:
+            client = make(location)
+            with self._lock:
+                client = self._clients.setdefault(location, client)
+        return client
 
     def s3_client(self, location):
+        return self._client(location, self._make_s3_client)
+
+    def azure_client(self, location):
+        return self._client(location, self._make_azure_client)
+
+    def _make_s3_client(self, location):
         """An S3 client of an s3 location, with the credentials the engine stored for it."""
         from .s3_connection import s3_client
         engine = engine_name(location)
@@ -249,7 +289,7 @@ class Locations:
                           "access_key": conf.get("s3AccessKey"), "secret_key": self.secret(engine, TYPES["s3"]["secret"][3]),
                           "addressing_style": "path" if conf.get("s3ForcePathStyle") else "virtual"})
 
-    def azure_client(self, location):
+    def _make_azure_client(self, location):
         """An Azure Blob client of an azure location, with the key the engine stored for it (trust: the system's,
         or SSL_CERT_FILE)."""
         from .azure_blob import AzureBlob
