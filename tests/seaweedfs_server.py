@@ -41,7 +41,8 @@ def weed_binary():
     return found
 
 
-def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
+def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None, ip="127.0.0.1"):
+    """Start weed mini on ip (loopback, or a lab address: the lab's gateway for a cloud its pods reach)."""
     admin, readonly = keys
     os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
     ids = {"identities": [
@@ -57,7 +58,7 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
              "debug.port", "s3.debug.port"]
     picked, lock = free_ports(len(names))
     ports = dict(zip(names, picked))
-    args = [weed_binary(), "mini", f"-dir={workdir}/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+    args = [weed_binary(), "mini", f"-dir={workdir}/data", f"-ip={ip}", f"-ip.bind={ip}",
             f"-s3.config={workdir}/identities.json", "-master.telemetry=false", "-webdav=false", "-admin.ui=false",
             "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-s3.iam.readOnly=false"]  # the IAM API that metalstore.platform.s3_identity uses
@@ -67,7 +68,7 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
     proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     with open(os.path.join(workdir, "weed.pid"), "w", encoding="utf-8") as f:
         f.write(str(proc.pid))
-    endpoint = f"http://127.0.0.1:{ports['s3.port']}"
+    endpoint = f"http://{ip}:{ports['s3.port']}"
     deadline = time.time() + timeout
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -88,7 +89,7 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
     # are never bound (profiling is off).
     waiting = [port for name, port in ports.items() if not name.endswith("debug.port")]
     while waiting and time.time() < deadline:
-        waiting = [port for port in waiting if not _listening(port)]
+        waiting = [port for port in waiting if not _listening(ip, port)]
         if waiting:
             time.sleep(0.2)
     lock.close()
@@ -96,7 +97,7 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
         stop(workdir)
         sys.exit(f"weed did not listen on ports {waiting} within {timeout}s (see {workdir}/weed.log)")
     # The master answers a little after S3 on cold starts; weed shell needs it.
-    master = f"127.0.0.1:{ports['master.port']}"
+    master = f"{ip}:{ports['master.port']}"
     shell_master = f"{master}.{ports['master.port.grpc']}"  # weed shell needs the gRPC port spelled out
     while time.time() < deadline:
         try:
@@ -104,17 +105,18 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None):
             break
         except OSError:
             time.sleep(0.2)
-    info = {"endpoint": endpoint, "master": shell_master, "filer": f"127.0.0.1:{ports['filer.port']}",
+    info = {"endpoint": endpoint, "master": shell_master, "filer": f"{ip}:{ports['filer.port']}",
+            "filer_grpc": f"{ip}:{ports['filer.port']}.{ports['filer.port.grpc']}",  # -filer= of weed's clients
             "admin": admin, "readonly": readonly, "pid": proc.pid, "weed": weed_binary()}
     with open(os.path.join(workdir, "server.json"), "w", encoding="utf-8") as f:
         json.dump(info, f)
     return info
 
 
-def _listening(port):
+def _listening(ip, port):
     with socket.socket() as s:
         s.settimeout(1)
-        return s.connect_ex(("127.0.0.1", port)) == 0
+        return s.connect_ex((ip, port)) == 0
 
 
 def stop(workdir):

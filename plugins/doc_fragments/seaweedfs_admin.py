@@ -20,7 +20,24 @@ options:
     description:
       - Path or name of the C(weed) binary on the host the module runs on.
       - Falls back to E(METALSTORE_WEED), then C(weed) on E(PATH).
+      - Not used with O(seaweedfs_pod).
     type: str
+  seaweedfs_pod:
+    description:
+      - C(namespace/pod) of a SeaweedFS pod on Kubernetes to run the admin shell in, through the Kubernetes API's
+        exec (its image's C(weed), its gRPC client certificate); O(seaweedfs_master) is then the master as the pod
+        sees it, for example C(localhost:9333) in a master pod.
+      - For the object store of the role C(metalstore.platform.objectstore), whose gRPC ports need the cluster's client
+        certificate and are not reachable from outside the cluster.
+      - Needs the Python C(kubernetes) client on the host the module runs on, and the right to create C(pods/exec).
+      - Falls back to E(METALSTORE_SEAWEEDFS_POD).
+    type: str
+  seaweedfs_kubeconfig:
+    description:
+      - The kubeconfig used with O(seaweedfs_pod), its path or its content as a dictionary (as kubernetes.core
+        takes it); the client's default (E(KUBECONFIG), C(~/.kube/config)) when unset.
+      - Falls back to E(K8S_AUTH_KUBECONFIG), as kubernetes.core does.
+    type: raw
   seaweedfs_timeout:
     description:
       - Seconds to wait for one C(weed shell) session. The shell hangs when the master is unreachable,

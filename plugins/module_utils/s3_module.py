@@ -10,7 +10,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from .s3_connection import BOTOCORE_IMPORT_ERROR, HAS_BOTOCORE, S3_CONNECTION_SPEC
 from .s3_errors import S3ModuleError
-from .seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from .seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell, hide_kubeconfig_secrets
 
 
 def s3_module(spec, admin_shell=True, **kwargs):
@@ -21,6 +21,8 @@ def s3_module(spec, admin_shell=True, **kwargs):
     if admin_shell:
         full.update(SEAWEEDFS_ADMIN_SPEC)
     module = AnsibleModule(argument_spec=full, supports_check_mode=True, **kwargs)
+    if admin_shell:
+        hide_kubeconfig_secrets(module)
     if not HAS_BOTOCORE:
         module.fail_json(msg=missing_required_lib("botocore"), exception=str(BOTOCORE_IMPORT_ERROR))
     return module

@@ -163,7 +163,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import BOTO_ERRORS, S3ModuleError, translate
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run
-from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import (
+    SEAWEEDFS_ADMIN_SPEC, WeedShell, hide_kubeconfig_secrets)
 
 
 def spec():
@@ -287,6 +288,7 @@ def converge(params, locations, check_mode, diff_mode):
 def main():
     module = AnsibleModule(argument_spec=spec(), supports_check_mode=True,
                            required_if=[("state", "present", ("type",))])
+    hide_kubeconfig_secrets(module)
     run(module, lambda: converge(module.params, rl.Locations(WeedShell.from_params(module.params)),
                                  module.check_mode, module._diff))
 

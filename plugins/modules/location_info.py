@@ -56,7 +56,8 @@ locations:
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run
-from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import SEAWEEDFS_ADMIN_SPEC, WeedShell
+from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import (
+    SEAWEEDFS_ADMIN_SPEC, WeedShell, hide_kubeconfig_secrets)
 
 
 def read(params, locations):
@@ -73,6 +74,7 @@ def read(params, locations):
 
 def main():
     module = AnsibleModule(argument_spec=dict(name=dict(type="str"), **SEAWEEDFS_ADMIN_SPEC), supports_check_mode=True)
+    hide_kubeconfig_secrets(module)
     run(module, lambda: read(module.params, rl.Locations(WeedShell.from_params(module.params))))
 
 

@@ -67,4 +67,5 @@ dur clean || exit 1
 # every version and delete marker; 4.48 accepts it).
 log "object store: real S3 clients over HTTPS with the site CA; refusals"
 bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
+. tests/objectstore/connector_checks.sh
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node

@@ -1,0 +1,194 @@
+"""A bucket placed on a cloud location, on the lab's cluster (docs/connectors.md), run by
+tests/objectstore/connector_checks.sh: the cloud is a second SeaweedFS on the lab's gateway address (real SigV4),
+started by `cloud-start`; the site is the deployed object store, reached through its HTTPS endpoint.
+
+  connectors.py --client-dir DIR --cloud-dir DIR cloud-start GATEWAY_IP | cloud-stop | vars FILE LOCATION BUCKET
+  connectors.py --client-dir DIR --cloud-dir DIR write BUCKET PREFIX N | arrived BUCKET PREFIX TIMEOUT
+  connectors.py --client-dir DIR --cloud-dir DIR latency BUCKET N | deleted BUCKET PREFIX COUNT TIMEOUT
+
+`write` puts N objects of mixed sizes through the site and keeps their checksums in the cloud dir; `arrived` waits
+until every one of them is in the cloud bucket with the same content and prints how long that took; `latency` puts
+N objects one at a time and measures each from the end of its PUT to its first appearance in the cloud (p50/p95);
+`deleted` deletes COUNT of a prefix's objects through the site and waits until the cloud has none of them.
+No request is retried: a failed one fails the check."""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import statistics
+import sys
+import time
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+import client_dir  # noqa: E402  pylint: disable=wrong-import-position
+import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
+
+
+def fail(msg):
+    sys.exit(f"FAIL: {msg}")
+
+
+def s3(endpoint, key, secret, ca=None):
+    cfg = Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=3, read_timeout=30,
+                 s3={"addressing_style": "path"})
+    return boto3.session.Session().client("s3", endpoint_url=endpoint, verify=ca if ca else True,
+                                          region_name="us-east-1", config=cfg, aws_access_key_id=key,
+                                          aws_secret_access_key=secret)
+
+
+class Clouds:
+    def __init__(self, args):
+        self.args = args
+        self.cloud_dir = args.cloud_dir
+        self.sums_path = os.path.join(self.cloud_dir, "sums.json")
+
+    @property
+    def site(self):
+        site = client_dir.read(self.args.client_dir)
+        return s3(site["endpoint"], site["key"], site["secret"], site["ca"])
+
+    @property
+    def cloud(self):
+        with open(os.path.join(self.cloud_dir, "server.json"), encoding="utf-8") as f:
+            info = json.load(f)
+        return s3(info["endpoint"], *info["admin"])
+
+    def sums(self):
+        try:
+            with open(self.sums_path, encoding="utf-8") as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return {}
+
+    def cloud_sum(self, bucket, key):
+        try:
+            return hashlib.sha256(self.cloud.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+
+
+def cmd_cloud_start(c, ip):
+    os.makedirs(c.cloud_dir, exist_ok=True)
+    info = seaweedfs_server.start(c.cloud_dir, keys=seaweedfs_server.CLOUD_KEYS, ip=ip)
+    print(f"ok: the lab's cloud (a second SeaweedFS) answers at {info['endpoint']}")
+
+
+def cmd_cloud_stop(c):
+    seaweedfs_server.stop(c.cloud_dir)
+
+
+def cmd_vars(c, path, location, bucket):
+    """Extra vars placing BUCKET on LOCATION (a 0600 file: it holds the cloud's keys). The cloud bucket does not
+    exist yet: the bucket module makes it through the cloud's API."""
+    with open(os.path.join(c.cloud_dir, "server.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    data = {"objectstore_allow_private_endpoints": True,
+            "objectstore_locations": [{"name": location, "type": "s3", "s3": {
+                "endpoint": info["endpoint"], "region": "us-east-1", "path_style": True,
+                "access_key": info["admin"][0], "secret_key": info["admin"][1]}}],
+            "objectstore_buckets": [{"name": bucket, "location": location}]}
+    with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+
+def cmd_write(c, bucket, prefix, n):
+    rng = random.Random(prefix)
+    sums = c.sums()
+    site = c.site
+    for i in range(n):
+        body = os.urandom(rng.choice([0, 1, 1024, 64 * 1024, 1024 * 1024 + 7]))
+        key = f"{prefix}/obj-{i:03d}"
+        site.put_object(Bucket=bucket, Key=key, Body=body)
+        sums[key] = hashlib.sha256(body).hexdigest()
+    with open(c.sums_path, "w", encoding="utf-8") as f:
+        json.dump(sums, f)
+    print(f"ok: {n} objects written through the site into {bucket}/{prefix}/")
+
+
+def cmd_arrived(c, bucket, prefix, timeout):
+    want = {k: v for k, v in c.sums().items() if k.startswith(prefix + "/")}
+    start, missing = time.monotonic(), dict(want)
+    while missing and time.monotonic() - start < timeout:
+        for key in list(missing):
+            got = c.cloud_sum(bucket, key)
+            if got == missing[key]:
+                del missing[key]
+            elif got is not None:
+                fail(f"{key} in the cloud has other content than was written through the site")
+        if missing:
+            time.sleep(0.5)
+    if missing:
+        fail(f"{len(missing)} of {len(want)} objects of {prefix}/ not in the cloud after {timeout} s: "
+             f"{sorted(missing)[:5]}")
+    print(f"ok: all {len(want)} objects of {prefix}/ in the cloud with the right content "
+          f"({time.monotonic() - start:.1f} s after the last write)")
+
+
+def cmd_latency(c, bucket, n):
+    site, cloud, lat = c.site, c.cloud, []
+    for i in range(n):
+        key = f"latency/obj-{i:03d}"
+        site.put_object(Bucket=bucket, Key=key, Body=os.urandom(4096))
+        start = time.monotonic()
+        while True:
+            try:
+                cloud.head_object(Bucket=bucket, Key=key)
+                break
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+                    raise
+            if time.monotonic() - start > 60:
+                fail(f"{key} not in the cloud 60 s after its PUT")
+            time.sleep(0.01)
+        lat.append(time.monotonic() - start)
+    q = statistics.quantiles(lat, n=20)
+    print(f"ok: PUT -> cloud over {n} objects of 4 KiB: p50 {statistics.median(lat):.3f} s, p95 {q[18]:.3f} s, "
+          f"max {max(lat):.3f} s")
+
+
+def cmd_deleted(c, bucket, prefix, count, timeout):
+    keys = sorted(k for k in c.sums() if k.startswith(prefix + "/"))[:count]
+    site = c.site
+    for key in keys:
+        site.delete_object(Bucket=bucket, Key=key)
+    start, left = time.monotonic(), list(keys)
+    while left and time.monotonic() - start < timeout:
+        left = [k for k in left if c.cloud_sum(bucket, k) is not None]
+        if left:
+            time.sleep(0.5)
+    if left:
+        fail(f"{len(left)} objects deleted through the site are still in the cloud after {timeout} s")
+    print(f"ok: {len(keys)} objects deleted through the site are gone from the cloud "
+          f"({time.monotonic() - start:.1f} s)")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--client-dir", required=True)
+    ap.add_argument("--cloud-dir", required=True)
+    ap.add_argument("command")
+    ap.add_argument("args", nargs="*")
+    a = ap.parse_args()
+    c = Clouds(a)
+    commands = {"cloud-start": (cmd_cloud_start, [str]), "cloud-stop": (cmd_cloud_stop, []),
+                "vars": (cmd_vars, [str, str, str]), "write": (cmd_write, [str, str, int]),
+                "arrived": (cmd_arrived, [str, str, float]), "latency": (cmd_latency, [str, int]),
+                "deleted": (cmd_deleted, [str, str, int, float])}
+    if a.command not in commands or len(a.args) != len(commands[a.command][1]):
+        ap.error(f"unknown command or wrong arguments: {a.command} {a.args}")
+    func, types = commands[a.command]
+    func(c, *[t(v) for t, v in zip(types, a.args)])
+
+
+if __name__ == "__main__":
+    main()
