@@ -155,7 +155,11 @@ class WeedShell:
                     err += ws.read_stderr()
             out += ws.read_stdout() if ws.peek_stdout() else b""
             err += ws.read_stderr() if ws.peek_stderr() else b""
-            rc = ws.returncode
+            try:
+                rc = ws.returncode
+            except (TypeError, KeyError, IndexError, ValueError) as exc:  # no status: the stream broke off
+                raise AdminShellError(f"weed shell in pod {self.pod} ended without an exit status (the exec stream "
+                                      f"broke off): {err.decode('utf-8', 'replace').strip()}") from exc
         finally:
             ws.close()
         return rc, bytes(out), bytes(err)
