@@ -15,15 +15,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
+import playbook_runs  # noqa: E402  pylint: disable=wrong-import-position
 
 LIFECYCLE = [
     {"id": "expire-logs", "prefix": "logs/", "expiration_days": 30},
@@ -76,15 +74,10 @@ def playbooks(info, n):
 
 def run(playbook_path, call_log, env):
     open(call_log, "w", encoding="utf-8").close()
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", playbook_path], capture_output=True, text=True, env=env, check=False)
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit(f"{playbook_path} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-    recap = re.search(r"changed=(\d+)", proc.stdout)
+    wall, changed = playbook_runs.timed_run(playbook_path, env)
     with open(call_log, encoding="utf-8") as f:
         calls = [line.strip() for line in f if line.strip()]
-    return wall, int(recap.group(1)) if recap else -1, calls
+    return wall, changed, calls
 
 
 def main():

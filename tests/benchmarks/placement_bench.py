@@ -17,14 +17,13 @@ import argparse
 import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
+import playbook_runs  # noqa: E402  pylint: disable=wrong-import-position
 
 LOCATION = "bench-cloud"
 
@@ -58,17 +57,10 @@ def count(path):
 
 
 def run(play, work, env):
-    path = os.path.join(work, re.sub(r"\W+", "-", play["name"]) + ".yml")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump([play], f)
+    path = playbook_runs.write(os.path.join(work, re.sub(r"\W+", "-", play["name"]) + ".yml"), [play])
     for log in (env["METALSTORE_CALL_LOG"], env["BENCH_SHELL_LOG"]):
         open(log, "w", encoding="utf-8").close()
-    start = time.monotonic()
-    proc = subprocess.run(["ansible-playbook", path], capture_output=True, text=True, env=env, check=False)
-    wall = time.monotonic() - start
-    if proc.returncode != 0:
-        sys.exit(f"{play['name']} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-2000:]}")
-    changed = int(re.search(r"changed=(\d+)", proc.stdout).group(1))
+    wall, changed = playbook_runs.timed_run(path, env)
     return {"wall_s": round(wall, 2), "changed": changed, "s3_calls": count(env["METALSTORE_CALL_LOG"]),
             "shell_runs": count(env["BENCH_SHELL_LOG"])}
 

@@ -14,17 +14,18 @@ Objects go up one at a time; each is timed from the end of its PUT to the first 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "objectstore"))
 import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
+import playbook_runs  # noqa: E402  pylint: disable=wrong-import-position
+import connectors  # noqa: E402  pylint: disable=wrong-import-position
 
 BUCKET = "bench-placed"
 
@@ -44,12 +45,7 @@ def place(info, work):
                      "s3": {"endpoint": cloud["endpoint"], "region": "us-east-1", "path_style": True,
                             "access_key": cloud["admin"][0], "secret_key": cloud["admin"][1]}}},
                  {"name": "Placed bucket", "metalstore.platform.bucket": {"name": BUCKET, "location": "bench-cloud"}}]}]
-    path = os.path.join(work, "place.yml")
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump(play, f)
-    proc = subprocess.run(["ansible-playbook", path], capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        sys.exit(f"placing the bucket failed:\n{proc.stdout[-3000:]}")
+    playbook_runs.timed_run(playbook_runs.write(os.path.join(work, "place.yml"), play))
 
 
 def client(endpoint, key, secret):
@@ -61,23 +57,11 @@ def client(endpoint, key, secret):
 
 
 def measure(site, cloud, n, size):
-    from botocore.exceptions import ClientError  # pylint: disable=import-outside-toplevel
     lat = []
     for i in range(n):
         key = f"obj-{size}-{i:04d}"
         site.put_object(Bucket=BUCKET, Key=key, Body=os.urandom(size))
-        start = time.monotonic()
-        while True:
-            try:
-                cloud.head_object(Bucket=BUCKET, Key=key)
-                break
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] not in ("404", "NoSuchKey"):
-                    raise
-            if time.monotonic() - start > 60:
-                sys.exit(f"{key} not in the cloud 60 s after its PUT")
-            time.sleep(0.01)
-        lat.append(time.monotonic() - start)
+        lat.append(connectors.seconds_until_in(cloud, BUCKET, key))
     return lat
 
 
@@ -101,7 +85,7 @@ def main():
               f"{subprocess.run([info['weed'], 'version'], capture_output=True, text=True, check=False).stdout.split()[2]})")
         for size in (4096, 1024 * 1024):
             lat = measure(site, cloud, args.objects, size)
-            q = statistics.quantiles(lat, n=20)
+            q = statistics.quantiles(lat, n=20, method="inclusive")
             print(f"  {size // 1024:>5} KiB: p50 {statistics.median(lat) * 1000:6.0f} ms  p95 {q[18] * 1000:6.0f} ms  "
                   f"max {max(lat) * 1000:6.0f} ms")
     finally:

@@ -145,24 +145,28 @@ def cmd_absent(c, bucket, prefix):
     print(f"ok: no object of {prefix}/ in the cloud while the worker is stopped")
 
 
+def seconds_until_in(cloud, bucket, key, timeout=60):
+    """Seconds from now until a HEAD in the cloud finds KEY (polled every 10 ms); fails after TIMEOUT."""
+    start = time.monotonic()
+    while True:
+        try:
+            cloud.head_object(Bucket=bucket, Key=key)
+            return time.monotonic() - start
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] not in ("404", "NoSuchKey"):
+                raise
+        if time.monotonic() - start > timeout:
+            fail(f"{key} not in the cloud {timeout} s after its PUT")
+        time.sleep(0.01)
+
+
 def cmd_latency(c, bucket, n):
     site, cloud, lat = c.site, c.cloud, []
     for i in range(n):
         key = f"latency/obj-{i:03d}"
         site.put_object(Bucket=bucket, Key=key, Body=os.urandom(4096))
-        start = time.monotonic()
-        while True:
-            try:
-                cloud.head_object(Bucket=bucket, Key=key)
-                break
-            except ClientError as exc:
-                if exc.response["Error"]["Code"] not in ("404", "NoSuchKey"):
-                    raise
-            if time.monotonic() - start > 60:
-                fail(f"{key} not in the cloud 60 s after its PUT")
-            time.sleep(0.01)
-        lat.append(time.monotonic() - start)
-    q = statistics.quantiles(lat, n=20)
+        lat.append(seconds_until_in(cloud, bucket, key))
+    q = statistics.quantiles(lat, n=20, method="inclusive")
     print(f"ok: PUT -> cloud over {n} objects of 4 KiB: p50 {statistics.median(lat):.3f} s, p95 {q[18]:.3f} s, "
           f"max {max(lat):.3f} s")
 
