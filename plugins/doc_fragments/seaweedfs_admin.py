@@ -22,6 +22,12 @@ options:
       - Falls back to E(METALSTORE_WEED), then C(weed) on E(PATH).
       - Not used with O(seaweedfs_pod).
     type: str
+  seaweedfs_filer:
+    description:
+      - C(host:port) of the filer the admin shell works through (C(host:port.grpcport) when its gRPC port is not
+        port+10000). Unset, the shell takes one the master lists, which for a while after a filer restart can be one
+        that is gone; a Kubernetes Service name reaches only running filers.
+    type: str
   seaweedfs_pod:
     description:
       - C(namespace/pod) of a SeaweedFS pod on Kubernetes to run the admin shell in, through the Kubernetes API's

@@ -25,6 +25,7 @@ SEAWEEDFS_ADMIN_SPEC = dict(
     seaweedfs_master=dict(type="str", fallback=(env_fallback, ["METALSTORE_SEAWEEDFS_MASTER"])),
     seaweedfs_weed_path=dict(type="str", fallback=(env_fallback, ["METALSTORE_WEED"])),
     seaweedfs_timeout=dict(type="int", default=30),
+    seaweedfs_filer=dict(type="str"),
     seaweedfs_pod=dict(type="str", fallback=(env_fallback, ["METALSTORE_SEAWEEDFS_POD"])),
     # A path or the kubeconfig itself (as kubernetes.core takes it); hide_kubeconfig_secrets() masks its keys.
     seaweedfs_kubeconfig=dict(type="raw", fallback=(env_fallback, ["K8S_AUTH_KUBECONFIG"])),
@@ -72,9 +73,12 @@ def find_weed(explicit=None):
 
 
 class WeedShell:
-    def __init__(self, master, weed_path=None, timeout=30, pod=None, kubeconfig=None):
+    def __init__(self, master, weed_path=None, timeout=30, pod=None, kubeconfig=None, filer=None):
         if not master or not _MASTER_RE.match(master):
             raise ValidationError(f"seaweedfs_master must be host:port or host:port.grpcport, got {master!r}")
+        if filer is not None and not _MASTER_RE.match(filer):
+            raise ValidationError(f"seaweedfs_filer must be host:port or host:port.grpcport, got {filer!r}")
+        self.filer = filer
         if pod is not None and not _POD_RE.match(pod):
             raise ValidationError(f"seaweedfs_pod must be namespace/pod, got {pod!r}")
         self.master = master
@@ -87,7 +91,10 @@ class WeedShell:
     def from_params(cls, params):
         """The shell of a module's seaweedfs_* options."""
         return cls(params["seaweedfs_master"], params["seaweedfs_weed_path"], params["seaweedfs_timeout"],
-                   params.get("seaweedfs_pod"), params.get("seaweedfs_kubeconfig"))
+                   params.get("seaweedfs_pod"), params.get("seaweedfs_kubeconfig"), params.get("seaweedfs_filer"))
+
+    def argv(self):
+        return ["shell", f"-master={self.master}"] + ([f"-filer={self.filer}"] if self.filer else [])
 
     def run(self, *commands, **kwargs):
         """Run commands in one shell session; return stdout. Raise AdminShellError on any 'error:' line.
@@ -114,7 +121,7 @@ class WeedShell:
         try:
             # Not module.run_command: it has no timeout, and weed shell hangs on an unreachable master.
             proc = subprocess.run(  # pylint: disable=ansible-bad-function
-                [weed, "shell", f"-master={self.master}"], input=stdin, capture_output=True, timeout=self.timeout,
+                [weed] + self.argv(), input=stdin, capture_output=True, timeout=self.timeout,
                 check=False)
         except subprocess.TimeoutExpired as exc:
             raise self._timed_out() from exc
@@ -137,7 +144,7 @@ class WeedShell:
                 api_client = k8s_config.new_client_from_config(config_file=self.kubeconfig)
             api = k8s.CoreV1Api(api_client)
             ws = stream(api.connect_get_namespaced_pod_exec, pod, namespace,
-                        command=["weed", "shell", f"-master={self.master}"], stdin=True, stdout=True, stderr=True,
+                        command=["weed"] + self.argv(), stdin=True, stdout=True, stderr=True,
                         tty=False, binary=True, _preload_content=False)
         except Exception as exc:  # the client raises ApiException, config and connection errors of several kinds
             raise AdminShellError(f"could not run weed shell in pod {self.pod}: {exc}") from exc

@@ -111,3 +111,12 @@ def test_only_the_kubeconfigs_secrets_are_masked():
                             {"name": "robot", "user": {"token": "TOKEN"}}]}
     assert ws.kubeconfig_secrets(kubeconfig) == {"CERTDATA", "KEYDATA", "TOKEN"}
     assert ws.kubeconfig_secrets("/root/.kube/config") == set()
+
+
+def test_the_filer_to_work_through(fake):
+    calls = fake(FakeExec())
+    ws.WeedShell("localhost:9333", pod="ns/p", filer="seaweedfs-filer.ns.svc.cluster.local:8888").run("remote.mount")
+    assert calls["command"] == ["weed", "shell", "-master=localhost:9333",
+                                "-filer=seaweedfs-filer.ns.svc.cluster.local:8888"]
+    with pytest.raises(ValidationError, match="seaweedfs_filer"):
+        ws.WeedShell("localhost:9333", filer="no port")
