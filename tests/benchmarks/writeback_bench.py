@@ -6,7 +6,7 @@ cloud location, on one real SeaweedFS with a second SeaweedFS on loopback as the
 placement are made by the collection's modules; the write-back worker is `weed filer.remote.sync` with the
 arguments the object-store role's worker Deployment gives it (roles/objectstore/templates/writeback.yaml.j2).
 Objects go up one at a time; each is timed from the end of its PUT to the first HEAD in the cloud that finds it
-(polled every 10 ms). The lab's figure, through the cluster, comes from tests/objectstore/connector_checks.sh.
+(polled every 10 ms). The lab's figure, through the cluster, comes from tests/objectstore/connectors.py latency (run by hand).
 
   python tests/benchmarks/writeback_bench.py --objects 100
 """
