@@ -78,10 +78,10 @@ class WeedShell:
             raise ValidationError(f"seaweedfs_master must be host:port or host:port.grpcport, got {master!r}")
         if filer is not None and not _MASTER_RE.match(filer):
             raise ValidationError(f"seaweedfs_filer must be host:port or host:port.grpcport, got {filer!r}")
-        self.filer = filer
         if pod is not None and not _POD_RE.match(pod):
             raise ValidationError(f"seaweedfs_pod must be namespace/pod, got {pod!r}")
         self.master = master
+        self.filer = filer
         self.weed_path = weed_path
         self.timeout = timeout
         self.pod = pod
