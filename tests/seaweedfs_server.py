@@ -32,6 +32,8 @@ READONLY = ("MSREADONLYKEY0000001", "ms-readonly-secret-for-tests-only-01")
 # The cloud's own keys (--cloud), so that a location can only work with the cloud's credentials.
 CLOUD_KEYS = (("CLOUDADMINKEY0000001", "cloud-admin-secret-for-tests-only-01"),
               ("CLOUDREADKEY00000001", "cloud-read-secret-for-tests-only-001"))
+# A further admin identity of a cloud, for key rotations (tests/connectors, the lab's connector checks).
+CLOUD_ROTATED = ("CLOUDROTATEDKEY00001", "cloud-rotated-secret-for-tests-only-1")
 
 
 def weed_binary():
@@ -42,15 +44,17 @@ def weed_binary():
 
 
 def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None, ip="127.0.0.1"):
-    """Start weed mini on ip (loopback, or a lab address: the lab's gateway for a cloud its pods reach)."""
-    admin, readonly = keys
+    """Start weed mini on ip (loopback, or a lab address: the lab's gateway for a cloud its pods reach). keys: the
+    admin's and the read-only identity's, then any further admins' (key, secret)."""
+    admin, readonly = keys[:2]
     os.makedirs(os.path.join(workdir, "data"), exist_ok=True)
     ids = {"identities": [
         {"name": "admin", "credentials": [{"accessKey": admin[0], "secretKey": admin[1]}],
          "actions": ["Admin", "Read", "Write", "List", "Tagging"]},
         {"name": "readonly", "credentials": [{"accessKey": readonly[0], "secretKey": readonly[1]}],
          "actions": ["Read", "List"]},
-    ]}
+    ] + [{"name": "admin%d" % i, "credentials": [{"accessKey": k, "secretKey": v}],
+          "actions": ["Admin", "Read", "Write", "List", "Tagging"]} for i, (k, v) in enumerate(keys[2:], 2)]}
     with open(os.path.join(workdir, "identities.json"), "w", encoding="utf-8") as f:
         json.dump(ids, f)
     names = ["master.port", "master.port.grpc", "volume.port", "volume.port.grpc", "filer.port", "filer.port.grpc",
@@ -63,11 +67,9 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None, ip="1
             "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-s3.iam.readOnly=false"]  # the IAM API that metalstore.platform.s3_identity uses
     args += [f"-{k}={v}" for k, v in ports.items()] + list(extra)
+    extra_env = env
     env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode(), **(env or {}))
-    log = open(os.path.join(workdir, "weed.log"), "wb")
-    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    with open(os.path.join(workdir, "weed.pid"), "w", encoding="utf-8") as f:
-        f.write(str(proc.pid))
+    proc = _launch(workdir, args, env)
     endpoint = f"http://{ip}:{ports['s3.port']}"
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -105,12 +107,42 @@ def start(workdir, timeout=60, extra=(), keys=(ADMIN, READONLY), env=None, ip="1
             break
         except OSError:
             time.sleep(0.2)
-    info = {"endpoint": endpoint, "master": shell_master, "filer": f"{ip}:{ports['filer.port']}",
+    info = {"argv": args, "env": extra_env or {}, "endpoint": endpoint, "master": shell_master, "filer": f"{ip}:{ports['filer.port']}",
             "filer_grpc": f"{ip}:{ports['filer.port']}.{ports['filer.port.grpc']}",  # -filer= of weed's clients
             "admin": admin, "readonly": readonly, "pid": proc.pid, "weed": weed_binary()}
     with open(os.path.join(workdir, "server.json"), "w", encoding="utf-8") as f:
         json.dump(info, f)
     return info
+
+
+def _launch(workdir, args, env):
+    log = open(os.path.join(workdir, "weed.log"), "ab")
+    proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+    with open(os.path.join(workdir, "weed.pid"), "w", encoding="utf-8") as f:
+        f.write(str(proc.pid))
+    return proc
+
+
+def restart(workdir, timeout=60):
+    """Start a stopped server again with its data and ports (a cloud coming back after an outage); returns when its
+    S3 port answers."""
+    with open(os.path.join(workdir, "server.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    env = dict(os.environ, WEED_S3_SSE_KEY=base64.b64encode(os.urandom(32)).decode(), **info["env"])
+    proc = _launch(workdir, info["argv"], env)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if proc.poll() is not None:
+            sys.exit(f"weed exited early on restart (see {workdir}/weed.log)")
+        try:
+            urllib.request.urlopen(info["endpoint"], timeout=1)
+        except urllib.error.HTTPError:
+            return info
+        except OSError:
+            time.sleep(0.2)
+            continue
+        return info
+    sys.exit(f"SeaweedFS S3 did not answer within {timeout}s of its restart")
 
 
 def _listening(ip, port):

@@ -298,28 +298,38 @@ class Locations:
         return AzureBlob(conf.get("azureAccountName"), self.secret(engine, TYPES["azure"]["secret"][3]),
                          conf.get("azureEndpoint") or None)
 
-    def ensure_cloud_bucket(self, location, bucket, kind="s3"):
-        """Create the cloud bucket (an Azure container) through the provider's API when it does not exist (the
-        engine's mount needs it)."""
+    def cloud_bucket_exists(self, location, bucket, kind="s3"):
+        """Does the cloud bucket (an Azure container) exist? Asked through the provider's API."""
         if kind == "azure":
-            client = self.azure_client(location)
-            if client.container_exists(bucket):
-                return False
-            client.create_container(bucket)
-            return True
+            return self.azure_client(location).container_exists(bucket)
         from .s3_errors import BOTO_ERRORS, error_code, translate
         client = self.s3_client(location)
         try:
             client.head_bucket(Bucket=bucket)
-            return False
+            return True
         except BOTO_ERRORS as exc:
             if error_code(exc) not in ("404", "NoSuchBucket", "NotFound"):
                 raise translate(exc, "HeadBucket (cloud bucket of location %s)" % location, bucket, client) from exc
+        return False
+
+    def ensure_cloud_bucket(self, location, bucket, kind="s3"):
+        """Create the cloud bucket (an Azure container) through the provider's API when it does not exist (the
+        engine's mount needs it)."""
+        if self.cloud_bucket_exists(location, bucket, kind):
+            return False
+        self.create_cloud_bucket(location, bucket, kind)
+        return True
+
+    def create_cloud_bucket(self, location, bucket, kind="s3"):
+        if kind == "azure":
+            self.azure_client(location).create_container(bucket)
+            return
+        from .s3_errors import BOTO_ERRORS, translate
+        client = self.s3_client(location)
         try:
             client.create_bucket(Bucket=bucket)
         except BOTO_ERRORS as exc:
             raise translate(exc, "CreateBucket (cloud bucket of location %s)" % location, bucket, client) from exc
-        return True
 
 
 def users_of(mounts, engine):

@@ -3,15 +3,19 @@ tests/objectstore/connector_checks.sh: the cloud is a second SeaweedFS on the la
 started by `cloud-start`; the site is the deployed object store, reached through its HTTPS endpoint.
 
   connectors.py --client-dir DIR --cloud-dir DIR cloud-start GATEWAY_IP | cloud-stop | vars FILE LOCATION BUCKET
+  connectors.py --client-dir DIR --cloud-dir DIR add-location FILE LOCATION | rotate FILE LOCATION
   connectors.py --client-dir DIR --cloud-dir DIR write BUCKET PREFIX N | arrived BUCKET PREFIX TIMEOUT
   connectors.py --client-dir DIR --cloud-dir DIR latency BUCKET N | deleted BUCKET PREFIX COUNT TIMEOUT
-  connectors.py --client-dir DIR --cloud-dir DIR absent BUCKET PREFIX
+  connectors.py --client-dir DIR --cloud-dir DIR absent BUCKET PREFIX | kept BUCKET PREFIX COUNT
 
 `write` puts N objects of mixed sizes (1 B to 1 MiB) through the site and keeps their checksums in the cloud dir; `arrived` waits
 until every one of them is in the cloud bucket with the same content and prints how long that took; `latency` puts
 N objects one at a time and measures each from the end of its PUT to its first appearance in the cloud (p50/p95);
 `deleted` deletes COUNT of a prefix's objects through the site and waits until the cloud has none of them; `absent`
-checks that none of a prefix's objects is in the cloud.
+checks that none of a prefix's objects is in the cloud; `kept` that the COUNT a `deleted` took are still there.
+`add-location` adds this cloud to a vars file as another location, `rotate` switches a location of the file to the
+cloud's third identity. --cloud-bucket names the cloud's bucket when it is not the site bucket's name (replicas);
+--sums the checksum file of `write` (default: in the cloud dir), for checking the same objects in a second cloud.
 No request is retried: a failed one fails the check."""
 from __future__ import annotations
 
@@ -50,7 +54,8 @@ class Clouds:
     def __init__(self, args):
         self.args = args
         self.cloud_dir = args.cloud_dir
-        self.sums_path = os.path.join(self.cloud_dir, "sums.json")
+        self.sums_path = args.sums or os.path.join(self.cloud_dir, "sums.json")
+        self.cloud_bucket = args.cloud_bucket
 
     @property
     def site(self):
@@ -72,7 +77,7 @@ class Clouds:
 
     def cloud_sum(self, bucket, key):
         try:
-            return hashlib.sha256(self.cloud.get_object(Bucket=bucket, Key=key)["Body"].read()).hexdigest()
+            return hashlib.sha256(self.cloud.get_object(Bucket=self.cloud_bucket or bucket, Key=key)["Body"].read()).hexdigest()
         except ClientError as exc:
             if exc.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
@@ -81,7 +86,7 @@ class Clouds:
 
 def cmd_cloud_start(c, ip):
     os.makedirs(c.cloud_dir, exist_ok=True)
-    info = seaweedfs_server.start(c.cloud_dir, keys=seaweedfs_server.CLOUD_KEYS, ip=ip)
+    info = seaweedfs_server.start(c.cloud_dir, keys=seaweedfs_server.CLOUD_KEYS + (seaweedfs_server.CLOUD_ROTATED,), ip=ip)
     print(f"ok: the lab's cloud (a second SeaweedFS) answers at {info['endpoint']}")
 
 
@@ -95,12 +100,39 @@ def cmd_vars(c, path, location, bucket):
     with open(os.path.join(c.cloud_dir, "server.json"), encoding="utf-8") as f:
         info = json.load(f)
     data = {"objectstore_allow_private_endpoints": True,
-            "objectstore_locations": [{"name": location, "type": "s3", "s3": {
-                "endpoint": info["endpoint"], "region": "us-east-1", "path_style": True,
-                "access_key": info["admin"][0], "secret_key": info["admin"][1]}}],
+            "objectstore_locations": [_location(info, location, info["admin"])],
             "objectstore_buckets": [{"name": bucket, "location": location}]}
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
         json.dump(data, f)
+
+
+def _location(info, name, key):
+    return {"name": name, "type": "s3", "s3": {"endpoint": info["endpoint"], "region": "us-east-1", "path_style": True,
+                                               "access_key": key[0], "secret_key": key[1]}}
+
+
+def _edit_vars(path, change):
+    with open(path, encoding="utf-8") as f:
+        data = json.load(f)
+    change(data)
+    with open(os.open(path, os.O_WRONLY | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
+        json.dump(data, f)
+
+
+def cmd_add_location(c, path, location):
+    """This cloud as one more location of a vars file made by `vars`."""
+    with open(os.path.join(c.cloud_dir, "server.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    _edit_vars(path, lambda d: d["objectstore_locations"].append(_location(info, location, info["admin"])))
+
+
+def cmd_rotate(c, path, location):
+    """The location's keys switched to the cloud's third identity (a key rotation at the cloud provider)."""
+    with open(os.path.join(c.cloud_dir, "server.json"), encoding="utf-8") as f:
+        info = json.load(f)
+    new = _location(info, location, seaweedfs_server.CLOUD_ROTATED)
+    _edit_vars(path, lambda d: d.update(objectstore_locations=[
+        new if loc["name"] == location else loc for loc in d["objectstore_locations"]]))
 
 
 def cmd_write(c, bucket, prefix, n):
@@ -135,6 +167,16 @@ def cmd_arrived(c, bucket, prefix, timeout):
              f"{sorted(missing)[:5]}")
     print(f"ok: all {len(want)} objects of {prefix}/ in the cloud with the right content "
           f"({time.monotonic() - start:.1f} s after the last write)")
+
+
+def cmd_kept(c, bucket, prefix, count):
+    """The objects a `deleted` of the same prefix and count removed on the site are still in the cloud (a replica
+    without delete copying)."""
+    keys = sorted(k for k in c.sums() if k.startswith(prefix + "/"))[:count]
+    gone = [k for k in keys if c.cloud_sum(bucket, k) != c.sums()[k]]
+    if gone:
+        fail(f"{len(gone)} objects deleted on the site are gone from (or changed in) the cloud: {gone[:5]}")
+    print(f"ok: the {len(keys)} objects deleted on the site are kept in the cloud")
 
 
 def cmd_absent(c, bucket, prefix):
@@ -191,6 +233,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--client-dir", required=True)
     ap.add_argument("--cloud-dir", required=True)
+    ap.add_argument("--cloud-bucket", help="the cloud's bucket, when it is not named as the site's")
+    ap.add_argument("--sums", help="the checksums of `write` (default: CLOUD_DIR/sums.json)")
     ap.add_argument("command")
     ap.add_argument("args", nargs="*")
     a = ap.parse_args()
@@ -198,7 +242,8 @@ def main():
     commands = {"cloud-start": (cmd_cloud_start, [str]), "cloud-stop": (cmd_cloud_stop, []),
                 "vars": (cmd_vars, [str, str, str]), "write": (cmd_write, [str, str, int]),
                 "arrived": (cmd_arrived, [str, str, float]), "absent": (cmd_absent, [str, str]), "latency": (cmd_latency, [str, int]),
-                "deleted": (cmd_deleted, [str, str, int, float])}
+                "deleted": (cmd_deleted, [str, str, int, float]), "kept": (cmd_kept, [str, str, int]),
+                "add-location": (cmd_add_location, [str, str]), "rotate": (cmd_rotate, [str, str])}
     if a.command not in commands or len(a.args) != len(commands[a.command][1]):
         ap.error(f"unknown command or wrong arguments: {a.command} {a.args}")
     func, types = commands[a.command]

@@ -1,0 +1,122 @@
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Buckets replicated to cloud locations: the replication workers the object-store role runs (one `weed
+filer.backup` per bucket and location), judged before anything changes, and each worker's replication.toml.
+Pure functions over the inventory; documentation next to this file (replication_workers.yml,
+replication_toml.yml)."""
+
+from __future__ import annotations
+
+import json
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
+from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import container_name_problems
+from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import bucket_name_problems
+
+KINDS = ("s3", "azure")
+SINKS = {"s3": "s3", "azure": "azure"}
+NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
+
+
+def worker_name(bucket, location):
+    return "seaweedfs-replica-%s-%s" % (bucket, location)
+
+
+def replication_workers(buckets, locations):
+    """{'workers': [{name, bucket, location, type, cloud_bucket, copy_deletes}], 'problems': [...]}:
+    every replica of objectstore_buckets, and every problem with them at once (nothing secret in either)."""
+    if not isinstance(buckets, list) or not isinstance(locations, list):
+        raise AnsibleFilterError("replication_workers expects objectstore_buckets and objectstore_locations (lists)")
+    known = {str(loc.get("name")): loc for loc in locations if isinstance(loc, dict)}
+    workers, problems = [], []
+    for entry in buckets:
+        if not isinstance(entry, dict) or "replicate_to" not in entry:
+            continue
+        bucket = str(entry.get("name"))
+        where = "[objectstore] bucket %s: replicate_to" % bucket
+        targets = entry.get("replicate_to")
+        if entry.get("state", "present") == "absent":
+            continue  # an absent bucket has no replicas; its workers go with it
+        if not isinstance(targets, list) or not all(isinstance(t, dict) for t in targets):
+            problems.append("%s must be a list of {location, bucket, copy_deletes}" % where)
+            continue
+        if targets and entry.get("location"):
+            problems.append("%s: the bucket is placed on %s; a bucket is either placed on a location or replicated "
+                            "(place or replicate it, not both)" % (where, entry["location"]))
+        seen = set()
+        for target in targets:
+            name = str(target.get("location") or "")
+            unknown = sorted(set(target) - {"location", "bucket", "copy_deletes"})
+            if unknown:
+                problems.append("%s: unknown option(s) %s (use location, bucket, copy_deletes)" % (where, ", ".join(unknown)))
+            if name in seen:
+                problems.append("%s lists location %s twice" % (where, name))
+            seen.add(name)
+            location = known.get(name)
+            if location is None:
+                problems.append("%s: location %r is not in objectstore_locations (the role needs its settings to "
+                                "run the replication worker)" % (where, name))
+                continue
+            if location.get("state", "present") == "absent":
+                problems.append("%s: location %s is being removed (state: absent)" % (where, name))
+                continue
+            kind = location.get("type")
+            if kind not in KINDS:
+                problems.append("%s: replicating to a %s location is not supported (s3 and azure locations are)"
+                                % (where, kind))
+                continue
+            if not isinstance(target.get("copy_deletes"), bool):
+                problems.append("%s: location %s needs copy_deletes: true or false - whether a delete on the site "
+                                "also deletes the cloud's copy (there is no default)" % (where, name))
+            cloud_bucket = str(target.get("bucket") or bucket)
+            bad = NAME_PROBLEMS[kind](cloud_bucket)
+            if bad:
+                problems.append("%s: %r is a name the cloud rejects for a %s: %s" % (
+                    where, cloud_bucket, "container" if kind == "azure" else "bucket", "; ".join(bad)))
+            workers.append({"name": worker_name(bucket, name), "bucket": bucket, "location": name, "type": kind,
+                            "cloud_bucket": cloud_bucket, "copy_deletes": target.get("copy_deletes") is True})
+    return {"workers": workers, "problems": problems}
+
+
+def _toml(value):
+    """A TOML value: JSON's string escapes are TOML basic-string escapes; booleans lowercase."""
+    return ("true" if value else "false") if isinstance(value, bool) else json.dumps(str(value))
+
+
+def replication_toml(worker, location):
+    """The replication.toml of one worker (replication_workers), with the location's credentials: the one sink
+    it writes to. It holds a secret - render it only where nothing prints it."""
+    kind = worker["type"]
+    settings = location.get(kind) or {}
+    if kind == "s3":
+        values = [("aws_access_key_id", settings.get("access_key")),
+                  ("aws_secret_access_key", settings.get("secret_key")),
+                  ("region", settings.get("region") or "us-east-1"),
+                  ("bucket", worker["cloud_bucket"]),
+                  ("endpoint", settings.get("endpoint") or ""),
+                  # Location path_style unset: path style, as the location module's own calls use.
+                  ("s3_force_path_style", settings.get("path_style") is not False)]
+    elif kind == "azure":
+        values = [("account_name", settings.get("account_name")), ("account_key", settings.get("account_key")),
+                  ("endpoint", settings.get("endpoint") or ""), ("container", worker["cloud_bucket"])]
+    else:
+        raise AnsibleFilterError("replication_toml: a %s location cannot be a replication target" % kind)
+    missing = [k for k, v in values if v is None]
+    if missing:
+        raise AnsibleFilterError("replication_toml: location %s lacks %s" % (
+            location.get("name"), ", ".join(missing)))
+    # The cloud bucket's root: objects keep their keys. filer.backup's resume checkpoint (in the filer) is its own
+    # per cloud endpoint and bucket (seen with 4.48), and the same across a credential change: a rotated key resumes.
+    values += [("directory", "/"), ("is_incremental", False)]
+    lines = ["# Written by the metalstore.platform object-store role: bucket %s -> location %s (%s)."
+             % (worker["bucket"], worker["location"], rl.engine_name(worker["location"])),
+             "[sink.%s]" % SINKS[kind], "enabled = true"]
+    lines += ["%s = %s" % (k, _toml(v)) for k, v in values]
+    return "\n".join(lines) + "\n"
+
+
+class FilterModule(object):
+    def filters(self):
+        return {"replication_workers": replication_workers, "replication_toml": replication_toml}
