@@ -40,7 +40,7 @@ PODMAN = os.path.join(ROOT, "lab", "bin", "podman")
 NS = "metalstore-objectstore"
 BUCKET = "durability"
 WORKLOADS = ["statefulset/seaweedfs-metadata", "statefulset/seaweedfs-master", "statefulset/seaweedfs-volume",
-             "deployment/seaweedfs-filer", "deployment/seaweedfs-s3"]
+             "statefulset/seaweedfs-filer", "deployment/seaweedfs-s3"]
 
 
 def fail(msg):

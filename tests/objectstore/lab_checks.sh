@@ -67,7 +67,5 @@ dur clean || exit 1
 # every version and delete marker; 4.48 accepts it).
 log "object store: real S3 clients over HTTPS with the site CA; refusals"
 bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
-# tests/objectstore/connector_checks.sh is not run here yet: right after the filers and gateways roll (its
-# private-endpoint opt-in restarts them), requests through the gateways can still hang for half a minute, and its
-# converge failed once by hand in an IAM call (docs/connectors.md). Every step passed by hand on the lab.
+. tests/objectstore/connector_checks.sh
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node
