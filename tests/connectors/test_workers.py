@@ -33,7 +33,7 @@ sys.path.insert(0, os.path.dirname(HERE))
 import azurite_server  # noqa: E402  pylint: disable=wrong-import-position
 import seaweedfs_server as ss  # noqa: E402  pylint: disable=wrong-import-position
 
-from ansible_collections.metalstore.platform.plugins.filter.replication import (  # noqa: E402
+from ansible_collections.metalstore.platform.plugins.filter.connectors import (  # noqa: E402
     replication_toml, replication_workers)
 from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import AzureBlob  # noqa: E402
 

@@ -207,7 +207,7 @@ def cmd_latency(c, bucket, n):
     for i in range(n):
         key = f"latency/obj-{i:03d}"
         site.put_object(Bucket=bucket, Key=key, Body=os.urandom(4096))
-        lat.append(seconds_until_in(cloud, bucket, key))
+        lat.append(seconds_until_in(cloud, c.cloud_bucket or bucket, key))
     q = statistics.quantiles(lat, n=20, method="inclusive")
     print(f"ok: PUT -> cloud over {n} objects of 4 KiB: p50 {statistics.median(lat):.3f} s, p95 {q[18]:.3f} s, "
           f"max {max(lat):.3f} s")

@@ -1,10 +1,10 @@
 # -*- coding: utf-8 -*-
 # Copyright: MetalStore engineers
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Buckets replicated to cloud locations: the replication workers the object-store role runs (one `weed
-filer.backup` per bucket and location), judged before anything changes, and each worker's replication.toml.
-Pure functions over the inventory; documentation next to this file (replication_workers.yml,
-replication_toml.yml)."""
+"""The connector layer in the object-store role's plan: the inventory's cloud locations judged before anything
+changes, the replication workers the role runs (one `weed filer.backup` per bucket and location), and each worker's
+replication.toml. Pure functions over the inventory; documentation next to this file (location_problems.yml,
+replication_workers.yml, replication_toml.yml)."""
 
 from __future__ import annotations
 
@@ -14,10 +14,37 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
 from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import container_name_problems
 from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import bucket_name_problems
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import ValidationError
 
 KINDS = ("s3", "azure")
 SINKS = {"s3": "s3", "azure": "azure"}
 NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
+
+
+def location_problems(locations, allow_private=False):
+    """Every problem with the inventory's locations, as the location module would refuse them (names, types,
+    endpoints, private addresses without the opt-in), found in the plan instead of halfway through a run."""
+    if not isinstance(locations, list):
+        raise AnsibleFilterError("location_problems expects objectstore_locations (a list)")
+    problems = []
+    for loc in locations:
+        if not isinstance(loc, dict):
+            problems.append("[objectstore] objectstore_locations: %r is not a location (a dict)" % (loc,))
+            continue
+        params = {k: loc.get(k) for k in ("name", "type", "s3", "azure", "gcs")}
+        params.update(name=str(loc.get("name") or ""), state=loc.get("state", "present"),
+                      allow_private_endpoint=bool(allow_private))
+        if params["state"] != "absent" and params["type"] not in rl.TYPES:
+            problems.append("[objectstore] location %s: type %r is not one of %s" % (
+                params["name"], params["type"], ", ".join(sorted(rl.TYPES))))
+            continue
+        try:
+            rl.validate(params)
+        except ValidationError as exc:
+            problems.append("[objectstore] location %s: %s%s" % (
+                params["name"], exc, "" if allow_private else
+                " (objectstore_allow_private_endpoints is the site's opt-in)" if "private" in str(exc) else ""))
+    return problems
 
 
 def worker_name(bucket, location):
@@ -119,4 +146,5 @@ def replication_toml(worker, location):
 
 class FilterModule(object):
     def filters(self):
-        return {"replication_workers": replication_workers, "replication_toml": replication_toml}
+        return {"location_problems": location_problems, "replication_workers": replication_workers,
+                "replication_toml": replication_toml}

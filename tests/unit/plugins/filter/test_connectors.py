@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from ansible.errors import AnsibleFilterError
-from ansible_collections.metalstore.platform.plugins.filter.replication import replication_toml, replication_workers
+from ansible_collections.metalstore.platform.plugins.filter.connectors import (
+    location_problems, replication_toml, replication_workers)
 
 try:
     import tomllib
@@ -93,3 +94,14 @@ def test_azure_sink_and_aws_defaults():
 def test_a_location_without_its_credentials_is_an_error():
     with pytest.raises(AnsibleFilterError, match="lacks aws_secret_access_key"):
         replication_toml(_worker("aws-eu-1"), {"name": "aws-eu-1", "type": "s3", "s3": {"access_key": "AK"}})
+
+
+def test_location_problems_found_in_the_plan():
+    private = {"name": "lab-cloud", "type": "s3", "s3": {"endpoint": "http://10.1.2.3:8333"}}
+    problems = location_problems([private, {"name": "Bad_Name", "type": "s3"}, {"name": "ftp", "type": "ftp"}])
+    assert len(problems) == 3
+    assert "lab-cloud: endpoint http://10.1.2.3:8333 is on a private" in problems[0]
+    assert "objectstore_allow_private_endpoints is the site's opt-in" in problems[0]
+    assert "use 2-63 lowercase letters" in problems[1]
+    assert location_problems([private], True) == []
+    assert location_problems([{"name": "gone", "state": "absent"}]) == []
