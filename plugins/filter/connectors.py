@@ -104,6 +104,13 @@ def replication_workers(buckets, locations):
                     where, cloud_bucket, "container" if kind == "azure" else "bucket", "; ".join(bad)))
             workers.append({"name": worker_name(bucket, name), "bucket": bucket, "location": name, "type": kind,
                             "cloud_bucket": cloud_bucket, "copy_deletes": target.get("copy_deletes") is True})
+    pairs_of = {}  # worker name -> the distinct (bucket, location) pairs that make it (a location listed twice is told above)
+    for w in workers:
+        pairs_of.setdefault(w["name"], set()).add((w["bucket"], w["location"]))
+    for name in sorted(n for n, p in pairs_of.items() if len(p) > 1):
+        pairs = ["%s -> %s" % pair for pair in sorted(pairs_of[name])]
+        problems.append("[objectstore] replicas %s would share the worker name %s (bucket and location names joined "
+                        "by hyphens): rename one of the locations" % (" and ".join(pairs), name))
     return {"workers": workers, "problems": problems}
 
 

@@ -9,7 +9,12 @@ log "connectors: a placed bucket and a bucket replicated to two locations, with 
 conn() { python3 tests/objectstore/connectors.py --client-dir "$state_dir/pki/objectstore" --cloud-dir "$out/cloud" "$@"; }
 conn2() { python3 tests/objectstore/connectors.py --client-dir "$state_dir/pki/objectstore" --cloud-dir "$out/cloud2" "$@"; }
 cfail() { conn cloud-stop; conn2 cloud-stop; exit 1; }
-workers() { lc kubectl get deployment,secret -n metalstore-objectstore -l 'app.kubernetes.io/component in (writeback,replica)' -o name | sort | tr '\n' ' '; }
+# lc kubectl joins its arguments for the node's shell: arguments with spaces or parentheses carry their own quotes.
+workers() { # the workers' Deployments and Secrets, one line; fails when kubectl does
+  local w; w="$(lc kubectl get deployment,secret -n metalstore-objectstore -l "'app.kubernetes.io/component in (writeback,replica)'" -o name)" || return 1
+  sort <<<"$w" | tr '\n' ' ' | sed 's/^ $//'; }
+none_left() { local w; w="$(workers)" || { echo "FAIL: cannot list the workers" >&2; return 1; }
+  [ -z "$w" ] || { echo "FAIL: $1: $w" >&2; return 1; }; }
 edit_vars() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(d, open(sys.argv[1], "w"))' "$@"; }
 gateway="$(python3 -c 'import ipaddress, sys; print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$subnet")"
 conn cloud-start "$gateway" && conn2 cloud-start "$gateway" || cfail
@@ -27,19 +32,19 @@ refused conn_bad "needs copy_deletes: true or false" playbooks/objectstore.yml -
 for m in "either placed on a location or replicated" "lab-cloud: endpoint" "lab-cloud-2: endpoint"; do
   grep -qF "$m" "$out/conn_bad.log" || { echo "FAIL: conn_bad: '$m' missing" >&2; cfail; }
 done
-[ -z "$(workers)" ] || { echo "FAIL: a refused run created workers: $(workers)" >&2; cfail; }
+none_left "a refused run created workers" || cfail
 
 run conn0 playbooks/objectstore.yml -e "@$out/placed.json" --check && clean conn0 4 || cfail
 for m in "Bucket placed would be placed on lab-cloud, which this run would create" \
          "Bucket replicated would be replicated to lab-cloud-2, which this run would create"; do
   grep -qF "$m" "$out/conn0.log" || { echo "FAIL: --check did not predict: $m" >&2; cfail; }
 done
-[ -z "$(workers)" ] || { echo "FAIL: --check created workers: $(workers)" >&2; cfail; }
+none_left "--check created workers" || cfail
 run conn1 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn1 4 || cfail
 run conn2 playbooks/objectstore.yml -e "@$out/placed.json" && unchanged conn2 4 || cfail
 want="deployment.apps/seaweedfs-replica-replicated-lab-cloud deployment.apps/seaweedfs-replica-replicated-lab-cloud-2 deployment.apps/seaweedfs-writeback-placed secret/seaweedfs-replica-replicated-lab-cloud secret/seaweedfs-replica-replicated-lab-cloud-2 "
 [ "$(workers)" = "$want" ] || { echo "FAIL: workers: $(workers)" >&2; cfail; }
-if grep -qF -e "cloud-admin-secret-for-tests-only" "$out"/conn[012].log; then echo "FAIL: a cloud secret in the output" >&2; cfail; fi
+
 echo "ok: locations, placement and replicas converged (--check predicted them, a rerun changes nothing, no secret printed)"
 
 # The placed bucket: the first object right after the opt-in's rollout on its own (a worker whose clients held the
@@ -68,8 +73,13 @@ conn "${ra[@]}" latency replicated 100 || cfail
 
 # A key rotation at the cloud, made in the inventory: the location's key changes, the replica rolls onto the new key
 # only (its Secret holds no other), and data keeps flowing to both kinds of worker.
+rolled() { lc kubectl get deployment seaweedfs-replica-replicated-lab-cloud -n metalstore-objectstore \
+  -o "jsonpath='{.metadata.generation} {.spec.template.metadata.annotations.metalstore\\.io/config}'"; }
+before="$(rolled)" || cfail
 conn rotate "$out/placed.json" lab-cloud || cfail
 run conn3 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn3 4 || cfail
+after="$(rolled)" || cfail
+[ "$before" != "$after" ] || { echo "FAIL: the replica did not roll onto the rotated key ($after)" >&2; cfail; }
 conn write replicated rotated 20 && conn "${ra[@]}" arrived replicated rotated 180 || cfail
 conn write placed rotated 20 && conn arrived placed rotated 180 || cfail
 echo "ok: after the key rotation data keeps flowing to the placed bucket's cloud and the replica"
@@ -78,8 +88,11 @@ echo "ok: after the key rotation data keeps flowing to the placed bucket's cloud
 # object.
 edit_vars "$out/placed.json" 'd["objectstore_buckets"][0]["location"] = ""; d["objectstore_buckets"][1]["replicate_to"] = []' || cfail
 run conn4 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn4 4 || cfail
-[ -z "$(workers)" ] || { echo "FAIL: workers left after unplacing and removing the replicas: $(workers)" >&2; cfail; }
+none_left "workers left after unplacing and removing the replicas" || cfail
 conn arrived placed restart 10 && conn "${ra[@]}" arrived replicated rotated 10 || cfail
 echo "ok: unplaced and unreplicated - workers and Secrets removed, the clouds kept their objects"
+if grep -qF -e cloud-admin-secret-for-tests-only -e cloud-rotated-secret-for-tests-only "$out"/conn*.log; then
+  echo "FAIL: a cloud secret in the output of the connector runs" >&2; cfail
+fi
 conn cloud-stop
 conn2 cloud-stop

@@ -105,3 +105,13 @@ def test_location_problems_found_in_the_plan():
     assert "use 2-63 lowercase letters" in problems[1]
     assert location_problems([private], True) == []
     assert location_problems([{"name": "gone", "state": "absent"}]) == []
+
+
+def test_replicas_that_would_share_a_worker_name():
+    locations = LOCATIONS + [{"name": "eu-dr", "type": "s3", "s3": {}}, {"name": "dr", "type": "s3", "s3": {}}]
+    p = replication_workers([{"name": "photos", "replicate_to": [{"location": "eu-dr", "copy_deletes": True}]},
+                             {"name": "photos-eu", "replicate_to": [{"location": "dr", "copy_deletes": True}]}],
+                            locations)
+    assert p["problems"] == ["[objectstore] replicas photos -> eu-dr and photos-eu -> dr would share the worker name "
+                             "seaweedfs-replica-photos-eu-dr (bucket and location names joined by hyphens): rename "
+                             "one of the locations"]
