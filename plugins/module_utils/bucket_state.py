@@ -125,6 +125,11 @@ def bucket_is_empty(client, bucket):
     return not (resp.get("Versions") or resp.get("DeleteMarkers"))
 
 
+# Keys per DeleteObjects request. S3 allows 1000, but SeaweedFS deletes them one after another within the request:
+# 200 objects in one request outlasted the 7 s read timeout on the loaded lab (CI 2026-12-07, clients.sh cleanup).
+DELETE_BATCH = 50
+
+
 def empty_bucket(client, bucket):
     """Delete every object version and delete marker; return how many were deleted."""
     deleted = 0
@@ -133,15 +138,15 @@ def empty_bucket(client, bucket):
         for page in paginator.paginate(Bucket=bucket):
             keys = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                     for v in (page.get("Versions") or []) + (page.get("DeleteMarkers") or [])]
-            for i in range(0, len(keys), 1000):
-                resp = client.delete_objects(Bucket=bucket, Delete={"Objects": keys[i:i + 1000], "Quiet": True},
+            for i in range(0, len(keys), DELETE_BATCH):
+                resp = client.delete_objects(Bucket=bucket, Delete={"Objects": keys[i:i + DELETE_BATCH], "Quiet": True},
                                              BypassGovernanceRetention=True)
                 if resp.get("Errors"):
                     first = resp["Errors"][0]
                     raise S3ModuleError(f"could not delete {len(resp['Errors'])} object(s) from '{bucket}', e.g. "
                                         f"{first.get('Key')}: {first.get('Code')} {first.get('Message')} "
                                         "(objects under COMPLIANCE retention cannot be deleted)")
-                deleted += len(keys[i:i + 1000])
+                deleted += len(keys[i:i + DELETE_BATCH])
     except BOTO_ERRORS as exc:
         raise translate(exc, "DeleteObjects", bucket, client) from exc
     return deleted
