@@ -12,13 +12,7 @@ import json
 
 from ansible.errors import AnsibleFilterError
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
-from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import container_name_problems
-from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import bucket_name_problems
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import ValidationError
-
-KINDS = ("s3", "azure")
-SINKS = {"s3": "s3", "azure": "azure"}
-NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
 
 
 def location_problems(locations, allow_private=False):
@@ -90,7 +84,7 @@ def replication_workers(buckets, locations):
                 problems.append("%s: location %s is being removed (state: absent)" % (where, name))
                 continue
             kind = location.get("type")
-            if kind not in KINDS:
+            if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
                 problems.append("%s: replicating to a %s location is not supported (s3 and azure locations are)"
                                 % (where, kind))
                 continue
@@ -98,10 +92,9 @@ def replication_workers(buckets, locations):
                 problems.append("%s: location %s needs copy_deletes: true or false - whether a delete on the site "
                                 "also deletes the cloud's copy (there is no default)" % (where, name))
             cloud_bucket = str(target.get("bucket") or bucket)
-            bad = NAME_PROBLEMS[kind](cloud_bucket)
+            bad = rl.cloud_bucket_name_problems(kind, cloud_bucket)
             if bad:
-                problems.append("%s: %r is a name the cloud rejects for a %s: %s" % (
-                    where, cloud_bucket, "container" if kind == "azure" else "bucket", "; ".join(bad)))
+                problems.append("%s: %s" % (where, bad))
             workers.append({"name": worker_name(bucket, name), "bucket": bucket, "location": name, "type": kind,
                             "cloud_bucket": cloud_bucket, "copy_deletes": target.get("copy_deletes") is True})
     pairs_of = {}  # worker name -> the distinct (bucket, location) pairs that make it (a location listed twice is told above)
@@ -146,7 +139,7 @@ def replication_toml(worker, location):
     values += [("directory", "/"), ("is_incremental", False)]
     lines = ["# Written by the metalstore.platform object-store role: bucket %s -> location %s (%s)."
              % (worker["bucket"], worker["location"], rl.engine_name(worker["location"])),
-             "[sink.%s]" % SINKS[kind], "enabled = true"]
+             "[sink.%s]" % kind, "enabled = true"]
     lines += ["%s = %s" % (k, _toml(v)) for k, v in values]
     return "\n".join(lines) + "\n"
 

@@ -18,6 +18,8 @@ import socket
 import threading
 from urllib.parse import urlsplit
 
+from .azure_blob import container_name_problems
+from .bucket_validation import bucket_name_problems
 from .s3_errors import AdminShellError, S3ModuleError, ValidationError
 
 # Users choose names like aws-eu-1; the engine takes letters and digits only. Lowercase names with '-' written as
@@ -45,6 +47,19 @@ TYPES = {
 }
 REQUIRED = {"s3": ("access_key", "secret_key"), "azure": ("account_name", "account_key"), "gcs": ("project_id",)}
 AZURE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+
+
+# The location types whose buckets (Azure: containers) the collection makes and names, and each provider's rules.
+CLOUD_BUCKET_NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
+
+
+def cloud_bucket_name_problems(kind, name):
+    """Why a location type's provider rejects a bucket (an Azure container) name, as one message (None: valid)."""
+    problems = CLOUD_BUCKET_NAME_PROBLEMS[kind](name)
+    if problems:
+        return "%r is a name the cloud rejects for a %s: %s" % (
+            name, "container" if kind == "azure" else "bucket", "; ".join(problems))
+    return None
 
 
 def engine_name(name):

@@ -58,14 +58,10 @@ location_type:
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
-from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import container_name_problems
-from ansible_collections.metalstore.platform.plugins.module_utils.bucket_validation import bucket_name_problems
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import NotSupported, ValidationError
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_module import run
 from ansible_collections.metalstore.platform.plugins.module_utils.seaweedfs_shell import (
     SEAWEEDFS_ADMIN_SPEC, WeedShell, hide_kubeconfig_secrets)
-
-NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
 
 
 def converge(params, locations, check_mode, diff_mode):
@@ -77,13 +73,12 @@ def converge(params, locations, check_mode, diff_mode):
         raise ValidationError("location %s does not exist (create it with metalstore.platform.location), nothing "
                               "was changed" % location)
     kind = conf.get("type")
-    if kind not in NAME_PROBLEMS:
+    if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
         raise NotSupported("making a bucket on a %s location is not supported (s3 and azure locations are), nothing "
                            "was changed" % kind)
-    problems = NAME_PROBLEMS[kind](name)
-    if problems:
-        raise ValidationError("%r is a name the cloud rejects for a %s: %s; nothing was changed"
-                              % (name, "container" if kind == "azure" else "bucket", "; ".join(problems)))
+    problem = rl.cloud_bucket_name_problems(kind, name)
+    if problem:
+        raise ValidationError(problem + "; nothing was changed")
     exists = locations.cloud_bucket_exists(location, name, kind)
     if not exists and not check_mode:
         locations.create_cloud_bucket(location, name, kind)

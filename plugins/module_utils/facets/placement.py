@@ -15,7 +15,6 @@ import threading
 
 from .base import Facet
 from .. import remote_location as rl
-from ..azure_blob import container_name_problems
 from ..bucket_validation import bucket_name_problems
 from ..s3_errors import BOTO_ERRORS, NotSupported, ValidationError, translate
 
@@ -87,11 +86,9 @@ class Placement(Facet):
             if kind not in ("s3", "azure"):
                 raise NotSupported("placing a bucket on a %s location is not supported yet (s3 and azure locations "
                                    "are), nothing was changed" % kind)
-            problems = (container_name_problems if kind == "azure" else bucket_name_problems)(want["bucket"])
-            if problems:
-                raise ValidationError("%r is a name the cloud rejects for a %s: %s; set location_bucket, nothing was "
-                                      "changed" % (want["bucket"], "container" if kind == "azure" else "bucket",
-                                                   "; ".join(problems)))
+            problem = rl.cloud_bucket_name_problems(kind, want["bucket"])
+            if problem:
+                raise ValidationError(problem + "; set location_bucket, nothing was changed")
             self.kinds[params["name"]] = kind
             if self.local_objects.get(params["name"]):
                 raise ValidationError("bucket '%s' already holds objects: only an empty bucket can be placed on a "
