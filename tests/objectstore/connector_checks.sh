@@ -3,8 +3,11 @@
 # write-back worker, and a bucket replicated to two locations at once (deletes copied to one only), converged
 # together by the role. The clouds are two more SeaweedFS on the lab's gateway address (the host side of the lab
 # bridge, which the pods reach through their node), each with its own keys. Then a key rotation, and both undone.
-# Sourced by tests/objectstore/lab_checks.sh; uses the stage's helpers and variables (run, clean, unchanged,
-# refused, lc, out, subnet, state_dir). One playbook run per step that needs it: each no-op run costs a minute.
+# Sourced by tests/objectstore/edge_checks.sh on the edge site (CONN_INV: its inventory, CONN_HOSTS: its number of
+# hosts; a playbook run there costs a third of one on the HA site); uses the stage's helpers and variables (run,
+# clean, unchanged, refused, lc, out, subnet, state_dir). One playbook run per step that needs it.
+conn_inv="${CONN_INV:-$inv}" conn_hosts="${CONN_HOSTS:-4}"
+crun() { INV="$conn_inv" run "$@"; }
 log "connectors: a placed bucket and a bucket replicated to two locations, with their workers"
 conn() { python3 tests/objectstore/connectors.py --client-dir "$state_dir/pki/objectstore" --cloud-dir "$out/cloud" "$@"; }
 conn2() { python3 tests/objectstore/connectors.py --client-dir "$state_dir/pki/objectstore" --cloud-dir "$out/cloud2" "$@"; }
@@ -28,20 +31,20 @@ edit_vars "$out/placed.json" 'd["objectstore_buckets"].append({"name": "replicat
 cp "$out/placed.json" "$out/bad.json" && chmod 600 "$out/bad.json"
 edit_vars "$out/bad.json" 'd["objectstore_allow_private_endpoints"] = False; d["objectstore_buckets"][1]["replicate_to"][1].pop("copy_deletes")
 d["objectstore_buckets"][1]["location"] = "lab-cloud"' || cfail
-refused conn_bad "needs copy_deletes: true or false" playbooks/objectstore.yml -e "@$out/bad.json" || cfail
+INV="$conn_inv" refused conn_bad "needs copy_deletes: true or false" playbooks/objectstore.yml -e "@$out/bad.json" || cfail
 for m in "either placed on a location or replicated" "lab-cloud: endpoint" "lab-cloud-2: endpoint"; do
   grep -qF "$m" "$out/conn_bad.log" || { echo "FAIL: conn_bad: '$m' missing" >&2; cfail; }
 done
 none_left "a refused run created workers" || cfail
 
-run conn0 playbooks/objectstore.yml -e "@$out/placed.json" --check && clean conn0 4 || cfail
+crun conn0 playbooks/objectstore.yml -e "@$out/placed.json" --check && clean conn0 "$conn_hosts" || cfail
 for m in "Bucket placed would be placed on lab-cloud, which this run would create" \
          "Bucket replicated would be replicated to lab-cloud-2, which this run would create"; do
   grep -qF "$m" "$out/conn0.log" || { echo "FAIL: --check did not predict: $m" >&2; cfail; }
 done
 none_left "--check created workers" || cfail
-run conn1 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn1 4 || cfail
-run conn2 playbooks/objectstore.yml -e "@$out/placed.json" && unchanged conn2 4 || cfail
+crun conn1 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn1 "$conn_hosts" || cfail
+crun conn2 playbooks/objectstore.yml -e "@$out/placed.json" && unchanged conn2 "$conn_hosts" || cfail
 want="deployment.apps/seaweedfs-replica-replicated-lab-cloud deployment.apps/seaweedfs-replica-replicated-lab-cloud-2 deployment.apps/seaweedfs-writeback-placed secret/seaweedfs-replica-replicated-lab-cloud secret/seaweedfs-replica-replicated-lab-cloud-2 "
 [ "$(workers)" = "$want" ] || { echo "FAIL: workers: $(workers)" >&2; cfail; }
 
@@ -77,7 +80,7 @@ rolled() { lc kubectl get deployment seaweedfs-replica-replicated-lab-cloud -n m
   -o "jsonpath='{.metadata.generation} {.spec.template.metadata.annotations.metalstore\\.io/config}'"; }
 before="$(rolled)" || cfail
 conn rotate "$out/placed.json" lab-cloud || cfail
-run conn3 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn3 4 || cfail
+crun conn3 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn3 "$conn_hosts" || cfail
 after="$(rolled)" || cfail
 [ "$before" != "$after" ] || { echo "FAIL: the replica did not roll onto the rotated key ($after)" >&2; cfail; }
 conn write replicated rotated 20 && conn "${ra[@]}" arrived replicated rotated 180 || cfail
@@ -87,7 +90,7 @@ echo "ok: after the key rotation data keeps flowing to the placed bucket's cloud
 # Undone: unplacing removes the worker, then unmounts; the replicas' workers and Secrets go; the clouds keep every
 # object.
 edit_vars "$out/placed.json" 'd["objectstore_buckets"][0]["location"] = ""; d["objectstore_buckets"][1]["replicate_to"] = []' || cfail
-run conn4 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn4 4 || cfail
+crun conn4 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn4 "$conn_hosts" || cfail
 none_left "workers left after unplacing and removing the replicas" || cfail
 conn arrived placed restart 10 && conn "${ra[@]}" arrived replicated rotated 10 || cfail
 echo "ok: unplaced and unreplicated - workers and Secrets removed, the clouds kept their objects"
