@@ -73,6 +73,7 @@ def bucket_spec():
         quota_mb=dict(type="int"),
         location=dict(type="str"),
         location_bucket=dict(type="str"),
+        location_refresh=dict(type="int"),
     )
     return spec
 

@@ -271,9 +271,12 @@ class Locations:
     def mount_of(self, directory):
         return self.mounts().get(directory)
 
-    def mount(self, directory, location, bucket):
+    def mount(self, directory, location, bucket, refresh, remount=False):
+        """Mount the cloud bucket on the directory, its listing re-read after `refresh` seconds (0: never); remount:
+        the same mount again with another refresh, keeping the directory's entries (-nonempty)."""
         with self._mapping_lock:
-            self.shell.run("remote.mount -dir=%s -remote=%s/%s" % (directory, engine_name(location), bucket))
+            self.shell.run("remote.mount -dir=%s -remote=%s/%s -listingCacheTTL=%d%s"
+                           % (directory, engine_name(location), bucket, refresh, " -nonempty" if remount else ""))
 
     def unmount(self, directory):
         with self._mapping_lock:

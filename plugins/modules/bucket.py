@@ -188,6 +188,15 @@ options:
   location_bucket:
     description: The bucket in the cloud. Defaults to the bucket's own name.
     type: str
+  location_refresh:
+    description:
+      - Seconds a placed bucket's listing may be old before the site re-reads the cloud bucket's listing, so that
+        objects others write to the cloud bucket appear in the site's listings (an object asked for by name is read
+        from the cloud at once, whatever this says). V(0) never re-reads it.
+      - Unset, a new placement gets 60 seconds and an existing one keeps its own. Changing it remounts the bucket
+        over the same cloud bucket and keeps the site's cache. Needs O(location); at most one day (V(86400)).
+      - Objects deleted in the cloud by others stay listed on the site (reading one then fails).
+    type: int
 notes:
   - Credentials are never logged. Throttling and 5xx answers are retried with backoff.
   - A setting the server does not implement (HTTP 501) fails the task when you asked for it.
@@ -290,7 +299,9 @@ bucket:
       type: int
       returned: when managed
     placement:
-      description: The location and cloud bucket (C(location), C(bucket)) the bucket is placed on, or null.
+      description: >-
+        The location and cloud bucket (C(location), C(bucket)) the bucket is placed on and the seconds after which
+        its listing re-reads the cloud bucket (C(refresh)), or null.
       type: dict
       returned: when managed
 changed_facets:

@@ -98,7 +98,9 @@ buckets:
       description: Quota in MiB.
       type: int
     placement:
-      description: The location and cloud bucket the bucket is placed on (C(location), C(bucket)), or null.
+      description: >-
+        The location and cloud bucket the bucket is placed on (C(location), C(bucket)) and the seconds after which
+        its listing re-reads the cloud bucket (C(refresh), 0 for never), or null.
       type: dict
     unsupported:
       description: Settings the server does not implement (skipped).

@@ -36,7 +36,8 @@ options:
       - The buckets. Each item takes the bucket options of M(metalstore.platform.bucket) (C(name), C(state),
         C(force), C(versioning), C(tags), C(purge_tags), C(policy), C(cors_rules), C(lifecycle_rules),
         C(encryption), C(encryption_key_id), C(acl), C(object_lock_enabled), C(object_lock_default_retention),
-        C(quota_mb), C(location), C(location_bucket)) with the same meaning; connection options are given once, for all, at the top level.
+        C(quota_mb), C(location), C(location_bucket), C(location_refresh)) with the same meaning; connection options
+        are given once, for all, at the top level.
       - Bucket names must be unique in the list.
     type: list
     elements: dict

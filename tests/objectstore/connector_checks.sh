@@ -64,6 +64,9 @@ lc kubectl scale "${wb[@]}" --replicas=1 >/dev/null || cfail
 conn arrived placed restart 180 || cfail
 conn latency placed 100 || cfail
 conn deleted placed burst 10 60 || cfail
+# Objects someone else writes straight into the cloud bucket: listed by the site once its listing is older than the
+# placement's refresh (5 s here), and read through it.
+conn from-cloud placed others 10 60 || cfail
 
 # The replicated bucket: every object in both clouds; deletes reach only the location with copy_deletes.
 ra=(--cloud-bucket replicated-a)

@@ -7,12 +7,15 @@ started by `cloud-start`; the site is the deployed object store, reached through
   connectors.py --client-dir DIR --cloud-dir DIR write BUCKET PREFIX N | arrived BUCKET PREFIX TIMEOUT
   connectors.py --client-dir DIR --cloud-dir DIR latency BUCKET N | deleted BUCKET PREFIX COUNT TIMEOUT
   connectors.py --client-dir DIR --cloud-dir DIR absent BUCKET PREFIX | kept BUCKET PREFIX COUNT
+  connectors.py --client-dir DIR --cloud-dir DIR from-cloud BUCKET PREFIX N TIMEOUT
 
 `write` puts N objects of mixed sizes (1 B to 1 MiB) through the site and keeps their checksums in the cloud dir; `arrived` waits
 until every one of them is in the cloud bucket with the same content and prints how long that took; `latency` puts
 N objects one at a time and measures each from the end of its PUT to its first appearance in the cloud (p50/p95);
 `deleted` deletes COUNT of a prefix's objects through the site and waits until the cloud has none of them; `absent`
-checks that none of a prefix's objects is in the cloud; `kept` that the COUNT a `deleted` took are still there.
+checks that none of a prefix's objects is in the cloud; `kept` that the COUNT a `deleted` took are still there;
+`from-cloud` puts N objects straight into the cloud bucket (someone else's writes) and waits until the site lists
+them all, then reads each back through the site.
 `add-location` adds this cloud to a vars file as another location, `rotate` switches a location of the file to the
 cloud's third identity. --cloud-bucket names the cloud's bucket when it is not the site bucket's name (replicas);
 --sums the checksum file of `write` (default: in the cloud dir), for checking the same objects in a second cloud.
@@ -68,12 +71,16 @@ class Clouds:
             info = json.load(f)
         return s3(info["endpoint"], *info["admin"])
 
-    def sums(self):
+    def all_sums(self):
         try:
             with open(self.sums_path, encoding="utf-8") as f:
                 return json.load(f)
         except FileNotFoundError:
             return {}
+
+    def sums(self, bucket):
+        """key -> checksum of what `write` put into the site's BUCKET (kept per bucket: prefixes may repeat)."""
+        return self.all_sums().get(bucket, {})
 
     def cloud_sum(self, bucket, key):
         try:
@@ -101,7 +108,8 @@ def cmd_vars(c, path, location, bucket):
         info = json.load(f)
     data = {"objectstore_allow_private_endpoints": True,
             "objectstore_locations": [_location(info, location, info["admin"])],
-            "objectstore_buckets": [{"name": bucket, "location": location}]}
+            # A short listing refresh: objects written to the cloud by others show up within seconds.
+            "objectstore_buckets": [{"name": bucket, "location": location, "location_refresh": 5}]}
     with open(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w", encoding="utf-8") as f:
         json.dump(data, f)
 
@@ -137,7 +145,8 @@ def cmd_rotate(c, path, location):
 
 def cmd_write(c, bucket, prefix, n):
     rng = random.Random(prefix)
-    sums = c.sums()
+    every = c.all_sums()
+    sums = every.setdefault(bucket, {})
     site = c.site
     for i in range(n):
         # Not empty: the engine's write-back (4.48) never copies an empty object (docs/connectors.md).
@@ -146,12 +155,12 @@ def cmd_write(c, bucket, prefix, n):
         site.put_object(Bucket=bucket, Key=key, Body=body)
         sums[key] = hashlib.sha256(body).hexdigest()
     with open(c.sums_path, "w", encoding="utf-8") as f:
-        json.dump(sums, f)
+        json.dump(every, f)
     print(f"ok: {n} objects written through the site into {bucket}/{prefix}/")
 
 
 def cmd_arrived(c, bucket, prefix, timeout):
-    want = {k: v for k, v in c.sums().items() if k.startswith(prefix + "/")}
+    want = {k: v for k, v in c.sums(bucket).items() if k.startswith(prefix + "/")}
     start, missing = time.monotonic(), dict(want)
     while missing and time.monotonic() - start < timeout:
         for key in list(missing):
@@ -172,8 +181,9 @@ def cmd_arrived(c, bucket, prefix, timeout):
 def cmd_kept(c, bucket, prefix, count):
     """The objects a `deleted` of the same prefix and count removed on the site are still in the cloud (a replica
     without delete copying)."""
-    keys = sorted(k for k in c.sums() if k.startswith(prefix + "/"))[:count]
-    gone = [k for k in keys if c.cloud_sum(bucket, k) != c.sums()[k]]
+    sums = c.sums(bucket)
+    keys = sorted(k for k in sums if k.startswith(prefix + "/"))[:count]
+    gone = [k for k in keys if c.cloud_sum(bucket, k) != sums[k]]
     if gone:
         fail(f"{len(gone)} objects deleted on the site are gone from (or changed in) the cloud: {gone[:5]}")
     print(f"ok: the {len(keys)} objects deleted on the site are kept in the cloud")
@@ -181,7 +191,7 @@ def cmd_kept(c, bucket, prefix, count):
 
 def cmd_absent(c, bucket, prefix):
     """None of a prefix's objects is in the cloud (while no worker runs, nothing else copies them)."""
-    there = [k for k in c.sums() if k.startswith(prefix + "/") and c.cloud_sum(bucket, k) is not None]
+    there = [k for k in c.sums(bucket) if k.startswith(prefix + "/") and c.cloud_sum(bucket, k) is not None]
     if there:
         fail(f"{len(there)} objects of {prefix}/ reached the cloud without a write-back worker: {there[:5]}")
     print(f"ok: no object of {prefix}/ in the cloud while the worker is stopped")
@@ -213,8 +223,30 @@ def cmd_latency(c, bucket, n):
           f"max {max(lat):.3f} s")
 
 
+def cmd_from_cloud(c, bucket, prefix, n, timeout):
+    cloud, site, bodies = c.cloud, c.site, {}
+    for i in range(n):
+        key = f"{prefix}/obj-{i:03d}"
+        bodies[key] = os.urandom(1024 + i)
+        cloud.put_object(Bucket=c.cloud_bucket or bucket, Key=key, Body=bodies[key])
+    start, listed = time.monotonic(), set()
+    while time.monotonic() - start < timeout:
+        pages = site.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/")
+        listed = {o["Key"] for page in pages for o in page.get("Contents", [])}
+        if set(bodies) <= listed:
+            break
+        time.sleep(1)
+    else:
+        fail(f"{len(set(bodies) - listed)} of the {n} objects written to the cloud not listed by the site after {timeout} s")
+    seconds = time.monotonic() - start
+    wrong = [k for k, body in bodies.items() if site.get_object(Bucket=bucket, Key=k)["Body"].read() != body]
+    if wrong:
+        fail(f"{len(wrong)} objects written to the cloud read back other content through the site: {wrong[:5]}")
+    print(f"ok: {n} objects written straight into the cloud listed by the site after {seconds:.1f} s, and read back")
+
+
 def cmd_deleted(c, bucket, prefix, count, timeout):
-    keys = sorted(k for k in c.sums() if k.startswith(prefix + "/"))[:count]
+    keys = sorted(k for k in c.sums(bucket) if k.startswith(prefix + "/"))[:count]
     site = c.site
     for key in keys:
         site.delete_object(Bucket=bucket, Key=key)
@@ -243,7 +275,8 @@ def main():
                 "vars": (cmd_vars, [str, str, str]), "write": (cmd_write, [str, str, int]),
                 "arrived": (cmd_arrived, [str, str, float]), "absent": (cmd_absent, [str, str]), "latency": (cmd_latency, [str, int]),
                 "deleted": (cmd_deleted, [str, str, int, float]), "kept": (cmd_kept, [str, str, int]),
-                "add-location": (cmd_add_location, [str, str]), "rotate": (cmd_rotate, [str, str])}
+                "add-location": (cmd_add_location, [str, str]), "rotate": (cmd_rotate, [str, str]),
+                "from-cloud": (cmd_from_cloud, [str, str, int, float])}
     if a.command not in commands or len(a.args) != len(commands[a.command][1]):
         ap.error(f"unknown command or wrong arguments: {a.command} {a.args}")
     func, types = commands[a.command]

@@ -7,7 +7,11 @@ site caches it. SeaweedFS-specific: a remote mount of the bucket's directory, ma
 The engine sends deletes in a mounted directory to the cloud synchronously, so a placement is only ever undone by
 an unmount (which purges the local cache and leaves the cloud alone), and deleting a placed bucket unmounts first.
 Only an empty local bucket is placed: the engine would refuse the mount, and objects written before it would stay
-local only."""
+local only.
+
+Objects written to the cloud bucket by others: the engine reads one on demand when it is asked for by name, and a
+listing re-reads the cloud bucket once its cached listing is older than the mount's refresh (the engine's listing
+cache TTL). A changed refresh is a remount over the same cloud bucket (-nonempty), which keeps the site's cache."""
 
 from __future__ import annotations
 
@@ -19,11 +23,23 @@ from ..bucket_validation import bucket_name_problems
 from ..s3_errors import BOTO_ERRORS, NotSupported, ValidationError, translate
 
 
+# Seconds a placed bucket's listing may be old before it re-reads the cloud bucket, for a placement that does not
+# say: objects others write to the cloud show up in listings within a minute, for one cloud listing a minute at most.
+DEFAULT_REFRESH = 60
+MAX_REFRESH = 86400
+
+
 def placement_problems(params):
     """Pure checks on the placement options."""
     location, remote = params.get("location"), params.get("location_bucket")
+    refresh = params.get("location_refresh")
     if remote is not None and not location:
         return ["location_bucket needs location"]
+    if refresh is not None and not location:
+        return ["location_refresh needs location"]
+    if refresh is not None and not 0 <= refresh <= MAX_REFRESH:
+        return ["location_refresh %d is not between 0 (never re-read the cloud's listing) and %d seconds"
+                % (refresh, MAX_REFRESH)]
     if location and not rl.NAME_RE.match(location):
         return ["location %r is not a location name (metalstore.platform.location)" % location]
     if location and remote is not None:
@@ -35,7 +51,7 @@ def placement_problems(params):
 
 class Placement(Facet):
     name = "placement"
-    options = ("location", "location_bucket")
+    options = ("location", "location_bucket", "location_refresh")
     read_operation = "remote.mount"
 
     def __init__(self, shell_factory):
@@ -67,13 +83,14 @@ class Placement(Facet):
         if mount is None:
             self.local_objects[bucket] = not _is_empty(client, bucket)
             return None
-        return {"location": rl.user_name(mount.get("name", "")), "bucket": mount.get("bucket", "")}
+        return {"location": rl.user_name(mount.get("name", "")), "bucket": mount.get("bucket", ""),
+                "refresh": int(mount.get("listingCacheTtlSeconds") or 0)}
 
     def desired(self, params, current):
         if not params.get("location"):
             return None
         want = {"location": params["location"], "bucket": params.get("location_bucket") or params["name"]}
-        if current is not None and current != want:
+        if current is not None and {k: current[k] for k in want} != want:
             raise ValidationError("bucket '%s' is placed on %s (cloud bucket %s); a bucket has one placement: set "
                                   "location: '' first to unmount it (the cloud keeps the data), nothing was changed"
                                   % (params["name"], current["location"], current["bucket"]))
@@ -94,14 +111,20 @@ class Placement(Facet):
                 raise ValidationError("bucket '%s' already holds objects: only an empty bucket can be placed on a "
                                       "location (copy its objects to the cloud bucket, then place a new, empty "
                                       "bucket), nothing was changed" % params["name"])
+        refresh = params.get("location_refresh")
+        if refresh is None:  # not managed: an existing placement keeps its refresh, a new one gets the default
+            refresh = current["refresh"] if current is not None else DEFAULT_REFRESH
+        want["refresh"] = refresh
         return want
 
     def write(self, client, bucket, desired, current, params):
         if desired is None:
             self.locations.unmount("/buckets/" + bucket)
             return
-        self.locations.ensure_cloud_bucket(desired["location"], desired["bucket"], self.kinds.get(bucket, "s3"))
-        self.locations.mount("/buckets/" + bucket, desired["location"], desired["bucket"])
+        if current is None:
+            self.locations.ensure_cloud_bucket(desired["location"], desired["bucket"], self.kinds.get(bucket, "s3"))
+        self.locations.mount("/buckets/" + bucket, desired["location"], desired["bucket"], desired["refresh"],
+                             remount=current is not None)
 
 
 def _is_empty(client, bucket):

@@ -115,7 +115,7 @@ def test_mount_table_written_by_one_command_at_a_time():
     shell = RecordingShell()
     locations = rl.Locations(shell)
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda i: locations.mount("/buckets/b%d" % i, "aws-eu-1", "c%d" % i), range(16)))
+        list(pool.map(lambda i: locations.mount("/buckets/b%d" % i, "aws-eu-1", "c%d" % i, 60), range(16)))
         list(pool.map(lambda i: locations.unmount("/buckets/b%d" % i), range(16)))
     assert len(shell.commands) == 32 and shell.most == 1
 
