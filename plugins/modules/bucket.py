@@ -186,7 +186,7 @@ options:
         placement (docs/connectors.md).
     type: str
   location_bucket:
-    description: The bucket in the cloud. Defaults to the bucket's own name.
+    description: The bucket in the cloud. Defaults to the bucket's own name. Needs O(location); ignored with O(location='').
     type: str
   location_refresh:
     description:
@@ -194,7 +194,9 @@ options:
         objects others write to the cloud bucket appear in the site's listings (an object asked for by name is read
         from the cloud at once, whatever this says). V(0) never re-reads it.
       - Unset, a new placement gets 60 seconds and an existing one keeps its own. Changing it remounts the bucket
-        over the same cloud bucket and keeps the site's cache. Needs O(location); at most one day (V(86400)).
+        over the same cloud bucket and keeps the site's cache. At most one day (V(86400)).
+      - Needs O(location); ignored with O(location=''), like O(location_bucket), so that emptying the location alone
+        unplaces a bucket.
       - Objects deleted in the cloud by others stay listed on the site (reading one then fails).
     type: int
 notes:

@@ -30,19 +30,22 @@ MAX_REFRESH = 86400
 
 
 def placement_problems(params):
-    """Pure checks on the placement options."""
+    """Pure checks on the placement options. With location '' (unplace) the other two are moot and ignored: an
+    inventory entry is unplaced by emptying its location alone."""
     location, remote = params.get("location"), params.get("location_bucket")
     refresh = params.get("location_refresh")
-    if remote is not None and not location:
+    if remote is not None and location is None:
         return ["location_bucket needs location"]
-    if refresh is not None and not location:
+    if refresh is not None and location is None:
         return ["location_refresh needs location"]
+    if not location:
+        return []
+    if not rl.NAME_RE.match(location):
+        return ["location %r is not a location name (metalstore.platform.location)" % location]
     if refresh is not None and not 0 <= refresh <= MAX_REFRESH:
         return ["location_refresh %d is not between 0 (never re-read the cloud's listing) and %d seconds"
                 % (refresh, MAX_REFRESH)]
-    if location and not rl.NAME_RE.match(location):
-        return ["location %r is not a location name (metalstore.platform.location)" % location]
-    if location and remote is not None:
+    if remote is not None:
         problems = bucket_name_problems(remote)
         if problems:
             return ["location_bucket %r is a name the cloud rejects: %s" % (remote, "; ".join(problems))]

@@ -41,6 +41,11 @@ def test_refresh_checked_before_anything(params, problem):
     assert problem in pl.placement_problems(dict(params, name="bkt-1"))[0]
 
 
+def test_unplacing_ignores_the_other_placement_options():
+    # An inventory entry is unplaced by emptying its location alone (the lab's undo run does exactly that).
+    assert pl.placement_problems({"name": "bkt-1", "location": "", "location_refresh": 5, "location_bucket": "B_"}) == []
+
+
 def test_refresh_bounds_accepted():
     assert pl.placement_problems({"name": "bkt-1", "location": "aws-eu-1", "location_refresh": 0}) == []
     assert pl.placement_problems({"name": "bkt-1", "location": "aws-eu-1", "location_refresh": 86400}) == []
