@@ -90,9 +90,12 @@ conn write replicated rotated 20 && conn "${ra[@]}" arrived replicated rotated 1
 conn write placed rotated 20 && conn arrived placed rotated 180 || cfail
 echo "ok: after the key rotation data keeps flowing to the placed bucket's cloud and the replica"
 
-# Undone: unplacing removes the worker, then unmounts; the replicas' workers and Secrets go; the clouds keep every
-# object.
+# Undone: unplacing removes the worker, then unmounts; the replicas' workers and Secrets go (also a Secret whose
+# worker is already gone); the clouds keep every object.
 edit_vars "$out/placed.json" 'd["objectstore_buckets"][0]["location"] = ""; d["objectstore_buckets"][1]["replicate_to"] = []' || cfail
+# One replica's Deployment gone beforehand, its Secret left (what a run that failed between applying the two
+# leaves): the Secret goes as well.
+lc kubectl delete deployment seaweedfs-replica-replicated-lab-cloud-2 -n metalstore-objectstore --wait=true >/dev/null || cfail
 crun conn4 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn4 "$conn_hosts" || cfail
 none_left "workers left after unplacing and removing the replicas" || cfail
 conn arrived placed restart 10 && conn "${ra[@]}" arrived replicated rotated 10 || cfail
