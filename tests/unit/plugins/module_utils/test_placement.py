@@ -52,14 +52,14 @@ def test_refresh_bounds_accepted():
 
 
 def test_read_gives_the_refresh_and_zero_when_the_mount_has_none():
-    f, _ = facet({"/buckets/bkt-1": {"name": "awsXeuX1", "bucket": "c1", "listingCacheTtlSeconds": 30},
-                  "/buckets/b2": {"name": "awsXeuX1", "bucket": "c2"}})
+    f, dummy = facet({"/buckets/bkt-1": {"name": "awsXeuX1", "bucket": "c1", "listingCacheTtlSeconds": 30},
+                      "/buckets/b2": {"name": "awsXeuX1", "bucket": "c2"}})
     assert f.read(None, "bkt-1") == {"location": "aws-eu-1", "bucket": "c1", "refresh": 30}
     assert f.read(None, "b2") == {"location": "aws-eu-1", "bucket": "c2", "refresh": 0}
 
 
 def test_unset_refresh_keeps_an_existing_placement_and_defaults_a_new_one():
-    f, _ = facet({})
+    f, dummy = facet({})
     current = {"location": "aws-eu-1", "bucket": "bkt-1", "refresh": 0}
     assert f.desired({"name": "bkt-1", "location": "aws-eu-1"}, current) == current
     assert f.desired({"name": "bkt-1", "location": "aws-eu-1", "location_refresh": 5}, current)["refresh"] == 5
@@ -69,7 +69,7 @@ def test_unset_refresh_keeps_an_existing_placement_and_defaults_a_new_one():
 
 
 def test_another_cloud_bucket_is_refused_whatever_the_refresh():
-    f, _ = facet({})
+    f, dummy = facet({})
     with pytest.raises(ValidationError, match="a bucket has one placement"):
         f.desired({"name": "bkt-1", "location": "aws-eu-1", "location_bucket": "other"},
                   {"location": "aws-eu-1", "bucket": "bkt-1", "refresh": 60})
