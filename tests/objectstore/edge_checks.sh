@@ -26,7 +26,7 @@ goal = "met" if total <= 2048 else "not met"
 print(f"edge memory: {total} MiB RSS on the node (goal 2048 MiB: {goal}); by process (MiB): {by}")
 sys.exit(f"FAIL: the edge node uses {total} MiB, over the 3072 MiB bound" if total > 3072 else 0)' || exit 1
 # The cloud-location checks (7.6 min by hand on 2026-12-07) run here only with EDGE_CONNECTORS=1: that day's full
-# local CI took about 95 minutes with them, the limit being 90. tests/objectstore/edge_on_lab.sh runs this file with
+# local CI took 5421 s with them, over the 90-minute limit. tests/objectstore/edge_on_lab.sh runs this file with
 # them on the `make lab-deploy` lab.
 if [ -n "${EDGE_CONNECTORS:-}" ]; then
   CONN_INV="$out/edge" CONN_HOSTS=1
