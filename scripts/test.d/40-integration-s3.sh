@@ -7,18 +7,19 @@
 rc=0
 run_target() {  # run_target ENGINE "SERVER_SCRIPT [ARGS]" TARGETS VENV[:TARGETS]...   TARGETS: ansible-test aliases or
   # target names, e.g. "s3/ seaweedfs/"; a venv's own TARGETS (after a colon) replace them for that venv
-  local engine=$1 server=$2 targets=$3 work venv spec; shift 3
+  local engine=$1 server=$2 targets=$3 work venv spec only; shift 3
   work="$(mktemp -d "$BUILD/tmp/$engine.XXXXXX")"
   # shellcheck disable=SC2086  # SERVER_SCRIPT [ARGS]
   if ! python $server start "$work" --config tests/integration/integration_config.yml; then
     rc=1; rm -rf "$work"; return
   fi
   for spec in "$@"; do
-    venv="${spec%%:*}"
+    venv="${spec%%:*}" only="$targets"
+    [ "$spec" = "$venv" ] || only="${spec#*:}"
     [ -x "$venv/bin/ansible-test" ] || continue
     log "integration against $engine with ansible-core $("$venv/bin/python" -c "import ansible.release as r; print(r.__version__)")"
     # shellcheck disable=SC2086  # TARGETS
-    scripts/ansible-test.sh --venv "$venv" integration --local $([ "$spec" = "$venv" ] && echo "$targets" || echo "${spec#*:}") || rc=1
+    scripts/ansible-test.sh --venv "$venv" integration --local $only || rc=1
   done
   # shellcheck disable=SC2086
   python $server stop "$work"
