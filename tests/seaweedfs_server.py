@@ -194,6 +194,8 @@ def write_ansible_test_config(info, path):
                   f"cloud_s3_secret_key: {info['cloud']['admin'][1]}",
                   f"cloud_s3_ro_access_key: {info['cloud']['readonly'][0]}",
                   f"cloud_s3_ro_secret_key: {info['cloud']['readonly'][1]}"]
+    if info.get("gcs"):
+        lines += [f"gcs_emulator_host: {info['gcs']['emulator_host']}", f"gcs_project: {info['gcs']['project']}"]
     if info.get("azure"):
         lines += [f"azure_endpoint: {info['azure']['endpoint']}", f"azure_account: {info['azure']['account']}",
                   f"azure_key: {info['azure']['key']}", f"azure_ca: {info['azure']['ca']}",
@@ -212,22 +214,27 @@ def main():
     a = ap.parse_args()
     if a.action == "start":
         azure = None
-        if a.cloud:  # the clouds first: the site must trust Azurite's CA from its start
+        env = None
+        if a.cloud:  # the clouds first: the site must trust Azurite's CA and know the GCS emulator from its start
             import azurite_server  # pylint: disable=import-outside-toplevel
+            import gcs_server  # pylint: disable=import-outside-toplevel
             azure = azurite_server.start(os.path.join(a.workdir, "azure"))
-        info = start(a.workdir, extra=UNTRUSTED_REMOTES if a.cloud else (),
-                     env={"SSL_CERT_FILE": azure["trust"]} if azure else None)
+            gcs = gcs_server.start(os.path.join(a.workdir, "gcs"))
+            env = {"SSL_CERT_FILE": azure["trust"], "STORAGE_EMULATOR_HOST": gcs["emulator_host"]}
+        info = start(a.workdir, extra=UNTRUSTED_REMOTES if a.cloud else (), env=env)
         if a.cloud:
             info["cloud"] = start(os.path.join(a.workdir, "cloud"), keys=CLOUD_KEYS)
-            info["azure"] = azure
+            info["azure"], info["gcs"] = azure, gcs
         if a.config:
             write_ansible_test_config(info, a.config)
         print(info["endpoint"])
     else:
         import azurite_server  # pylint: disable=import-outside-toplevel
+        import gcs_server  # pylint: disable=import-outside-toplevel
         stop(os.path.join(a.workdir, "cloud"))
         stop(a.workdir)
         azurite_server.stop(os.path.join(a.workdir, "azure"))
+        gcs_server.stop(os.path.join(a.workdir, "gcs"))
 
 
 if __name__ == "__main__":

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from .azure_blob import container_name_problems
 from .bucket_validation import bucket_name_problems
+from .gcs_storage import bucket_name_problems as gcs_bucket_name_problems
+from .gcs_storage import emulator_host as gcs_emulator_host
 from .s3_errors import AdminShellError, S3ModuleError, ValidationError
 
 # Users choose names like aws-eu-1; the engine takes letters and digits only. Lowercase names with '-' written as
@@ -47,10 +49,12 @@ TYPES = {
 }
 REQUIRED = {"s3": ("access_key", "secret_key"), "azure": ("account_name", "account_key"), "gcs": ("project_id",)}
 AZURE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
+GCS_PROJECT_RE = re.compile(r"^[a-z][a-z0-9-]{4,28}[a-z0-9]$")
 
 
 # The location types whose buckets (Azure: containers) the collection makes and names, and each provider's rules.
-CLOUD_BUCKET_NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems}
+CLOUD_BUCKET_NAME_PROBLEMS = {"s3": bucket_name_problems, "azure": container_name_problems,
+                              "gcs": gcs_bucket_name_problems}
 
 
 def cloud_bucket_name_problems(kind, name):
@@ -170,6 +174,20 @@ def endpoint_problems(kind, endpoint, allow_private, resolve=socket.getaddrinfo)
     return problems
 
 
+def gcs_problems(settings):
+    problems = []
+    project, credentials = settings.get("project_id"), settings.get("credentials_file")
+    if project and not GCS_PROJECT_RE.match(project):
+        problems.append("gcs.project_id %r: Google project ids are 6-30 lowercase letters, digits and hyphens, "
+                        "starting with a letter and not ending with a hyphen" % project)
+    if credentials and not credentials.startswith("/"):
+        problems.append("gcs.credentials_file %r is not an absolute path" % credentials)
+    if credentials and gcs_emulator_host():
+        problems.append("gcs.credentials_file is set, but STORAGE_EMULATOR_HOST (%s) names an emulator: the engine's "
+                        "GCS client would ask Google for a token and hang; leave it unset there" % gcs_emulator_host())
+    return problems
+
+
 def validate(params):
     """Every problem with a present location's input at once, raised before anything is read or written."""
     problems = []
@@ -195,6 +213,8 @@ def validate(params):
         if kind == "azure" and settings.get("account_name") and not AZURE_ACCOUNT_RE.match(settings["account_name"]):
             problems.append("azure.account_name %r: Azure accounts are 3-24 lowercase letters and digits"
                             % settings["account_name"])
+        if kind == "gcs":
+            problems += gcs_problems(settings)
         problems += endpoint_problems(kind, settings.get("endpoint"), params.get("allow_private_endpoint"))
     if problems:
         raise ValidationError("; ".join(problems))
@@ -298,6 +318,16 @@ class Locations:
     def azure_client(self, location):
         return self._client(location, self._make_azure_client)
 
+    def gcs_client(self, location):
+        return self._client(location, self._make_gcs_client)
+
+    def _make_gcs_client(self, location):
+        """A GCS client of a gcs location: its project, and the credentials file the engine reads (read here at the
+        same path; none against an emulator, as the engine's client)."""
+        from .gcs_storage import GcsStorage
+        conf = self.read_all().get(engine_name(location)) or {}
+        return GcsStorage(conf.get("gcsProjectId"), conf.get("gcsGoogleApplicationCredentials") or None)
+
     def _make_s3_client(self, location):
         """An S3 client of an s3 location, with the credentials the engine stored for it."""
         from .s3_connection import s3_client
@@ -320,6 +350,8 @@ class Locations:
         """Does the cloud bucket (an Azure container) exist? Asked through the provider's API."""
         if kind == "azure":
             return self.azure_client(location).container_exists(bucket)
+        if kind == "gcs":
+            return self.gcs_client(location).bucket_exists(bucket)
         from .s3_errors import BOTO_ERRORS, error_code, translate
         client = self.s3_client(location)
         try:
@@ -341,6 +373,9 @@ class Locations:
     def create_cloud_bucket(self, location, bucket, kind="s3"):
         if kind == "azure":
             self.azure_client(location).create_container(bucket)
+            return
+        if kind == "gcs":
+            self.gcs_client(location).create_bucket(bucket)
             return
         from .s3_errors import BOTO_ERRORS, translate
         client = self.s3_client(location)

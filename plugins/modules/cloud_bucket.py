@@ -14,7 +14,8 @@ description:
     credentials the engine stores for that location, when it does not exist - the target a site bucket is
     replicated to. (A bucket placed with M(metalstore.platform.bucket) gets its cloud bucket that way itself.)
   - Never deletes or changes a cloud bucket or its data; there is no O(ignore:state=absent).
-  - S3 and Azure locations.
+  - S3, Azure and GCS locations (a GCS bucket is made in the location's project; against an emulator, the one
+    E(STORAGE_EMULATOR_HOST) names, as for the engine).
 author:
   - MetalStore Engineers (@metalstore)
 extends_documentation_fragment:
@@ -74,7 +75,7 @@ def converge(params, locations, check_mode, diff_mode):
                               "was changed" % location)
     kind = conf.get("type")
     if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
-        raise NotSupported("making a bucket on a %s location is not supported (s3 and azure locations are), nothing "
+        raise NotSupported("making a bucket on a %s location is not supported (s3, azure and gcs locations are), nothing "
                            "was changed" % kind)
     problem = rl.cloud_bucket_name_problems(kind, name)
     if problem:

@@ -16,9 +16,13 @@ description:
   - Only the options you set are compared and written; the stored secret is compared against what the engine holds
     (its listing masks it, so the module reads the stored configuration, without printing it) - a secret changed
     outside Ansible is seen too. The secret goes to the shell on standard input, never on a command line.
-  - The credentials of an S3 or Azure location are tried with a real, read-only call (ListBuckets, List
-    Containers) before anything is stored; wrong credentials, a wrong endpoint or an untrusted certificate fail
-    the task with nothing changed. (GCS credentials are a file the engine's processes read, checked at a mount.)
+  - The credentials of a location are tried with a real, read-only call (ListBuckets, List Containers, GCS's list
+    of the project's buckets) before anything is stored; wrong credentials, a wrong endpoint or project, or an
+    untrusted certificate fail the task with nothing changed.
+  - A GCS location's credentials are a service account key file that the engine's processes read; the engine
+    stores its path only. The module reads the same path on the host it runs on for its own calls. Like the engine's
+    GCS client, it talks to the emulator or GCS-compatible store named by E(STORAGE_EMULATOR_HOST) when that is set
+    (without credentials), else to Google.
   - Names such as V(aws-eu-1) are mapped to the letters and digits the engine accepts (V(awsXeuX1)); C(engine_name) in RV(location) shows it.
   - Removing a location a bucket is still mounted on is refused, with the list of those buckets.
 author:
@@ -92,7 +96,13 @@ options:
         description: Google Cloud project id.
         type: str
       credentials_file:
-        description: Path of the service account's credentials file as the engine's processes see it.
+        description:
+          - Path of the service account key file (JSON), the same in the engine's processes and on the host the
+            module runs on. Unset, the engine's processes use their environment (E(GOOGLE_APPLICATION_CREDENTIALS),
+            or none against E(STORAGE_EMULATOR_HOST)). Reading it for the module's own calls needs the Python
+            cryptography package there.
+          - Rotating the key is replacing the file's content; the engine's processes read it when they start (the
+            object-store role restarts them).
         type: str
   allow_private_endpoint:
     description:
@@ -103,7 +113,7 @@ options:
     default: false
   verify_credentials:
     description:
-      - Try an S3 or Azure location's credentials with a real call before storing them. Turn off only for a cloud
+      - Try a location's credentials with a real call before storing them. Turn off only for a cloud
         the controller cannot reach.
     type: bool
     default: true
@@ -136,6 +146,15 @@ EXAMPLES = r"""
     azure:
       account_name: sitebackups
       account_key: "{{ vault_azure_key }}"
+
+- name: Google Cloud Storage (the key file is on the host the module runs on and in the engine's pods)
+  metalstore.platform.location:
+    seaweedfs_master: 127.0.0.1:9333
+    name: gcs-europe
+    type: gcs
+    gcs:
+      project_id: site-backups-4711
+      credentials_file: /etc/metalstore/gcs/gcs-europe.json
 
 - name: Remove a location no bucket uses any more
   metalstore.platform.location:
@@ -209,7 +228,15 @@ def verify_azure(values):
         raise type(err)("%s. Nothing was changed." % err, err.code, err.operation) from None
 
 
-VERIFY = {"s3": verify_s3, "azure": verify_azure}
+def verify_gcs(values):
+    from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import GcsStorage
+    try:
+        GcsStorage(values["project_id"], values.get("credentials_file")).check()
+    except S3ModuleError as err:
+        raise type(err)("%s. Nothing was changed." % err, err.code, err.operation) from None
+
+
+VERIFY = {"s3": verify_s3, "azure": verify_azure, "gcs": verify_gcs}
 
 
 def desired(kind, settings, current, current_secret):

@@ -103,8 +103,8 @@ class Placement(Facet):
                 raise ValidationError("location %s does not exist (create it with metalstore.platform.location), "
                                       "nothing was changed" % want["location"])
             kind = conf.get("type")
-            if kind not in ("s3", "azure"):
-                raise NotSupported("placing a bucket on a %s location is not supported yet (s3 and azure locations "
+            if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
+                raise NotSupported("placing a bucket on a %s location is not supported (s3, azure and gcs locations "
                                    "are), nothing was changed" % kind)
             problem = rl.cloud_bucket_name_problems(kind, want["bucket"])
             if problem:

@@ -1,0 +1,191 @@
+# -*- coding: utf-8 -*-
+# Copyright: MetalStore engineers
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The few Google Cloud Storage calls the location modules make (check a location's project and credentials, find
+and create a bucket), over GCS's JSON API on the standard library: the Google SDK is a large dependency for three
+calls.
+
+Where the calls go is decided as the engine's own GCS client decides it, so the module and the engine always talk to
+the same cloud: STORAGE_EMULATOR_HOST when it is set (an emulator or a GCS-compatible store; no credentials, as
+Google's client sends none there), else storage.googleapis.com with an OAuth token for the location's service
+account key (a JWT signed with it; needs the Python cryptography package). The key never leaves this process except
+as the signature."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import re
+import time
+import urllib.error
+from urllib.parse import quote, urlencode
+
+from ansible.module_utils.urls import open_url
+
+from .s3_errors import AccessDenied, BadCredentials, EndpointError, S3ModuleError, ValidationError
+
+GOOGLE = "https://storage.googleapis.com"
+SCOPE = "https://www.googleapis.com/auth/devstorage.read_write"
+# Google's bucket rules (cloud.google.com/storage/docs/buckets#naming): lowercase letters, digits, '-', '_' and
+# '.'; starting and ending with a letter or digit; 3-63 characters, or up to 222 with dots and every dot-separated
+# part at most 63; not an IPv4 address; not starting with "goog" nor containing "google".
+BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9._-]*[a-z0-9]$")
+IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def bucket_name_problems(name):
+    problems = []
+    limit = 222 if "." in name else 63
+    if not 3 <= len(name) <= limit:
+        problems.append("GCS bucket names are 3-63 characters (up to 222 with dots)")
+    if not BUCKET_RE.match(name):
+        problems.append("GCS bucket names are lowercase letters, digits, '-', '_' and '.', starting and ending with "
+                        "a letter or digit")
+    if any(len(part) > 63 for part in name.split(".")):
+        problems.append("each dot-separated part of a GCS bucket name is at most 63 characters")
+    if IPV4_RE.match(name):
+        problems.append("a GCS bucket name cannot be an IP address")
+    if name.startswith("goog") or "google" in name:
+        problems.append("a GCS bucket name cannot start with 'goog' or contain 'google'")
+    return problems
+
+
+def emulator_host():
+    """The engine's rule: STORAGE_EMULATOR_HOST, a host:port or a URL (http assumed without a scheme)."""
+    host = os.environ.get("STORAGE_EMULATOR_HOST", "").strip().rstrip("/")
+    if host and "://" not in host:
+        host = "http://" + host
+    return host or None
+
+
+def read_service_account(path):
+    """The service account key at path, checked for what the token exchange needs."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            key = json.load(f)
+    except OSError as exc:
+        raise ValidationError("gcs.credentials_file %s cannot be read here (%s): the module checks the credentials "
+                              "with it, so it must exist on the host the module runs on as in the engine's processes"
+                              % (path, exc.strerror)) from None
+    except ValueError:
+        raise ValidationError("gcs.credentials_file %s is not JSON (a service account key file)" % path) from None
+    missing = [k for k in ("client_email", "private_key", "token_uri") if not isinstance(key, dict) or not key.get(k)]
+    if missing or key.get("type") != "service_account":
+        raise ValidationError("gcs.credentials_file %s is not a service account key (type service_account with %s)"
+                              % (path, ", ".join(missing or ["client_email", "private_key", "token_uri"])))
+    return key
+
+
+def _b64(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def signed_jwt(key, now):
+    """The OAuth JWT-bearer assertion for a service account key (RFC 7523), signed RS256."""
+    try:
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding
+    except ImportError:
+        raise S3ModuleError("GCS credentials need the Python cryptography package on the host the module runs on "
+                            "(python3-cryptography)") from None
+    header = {"alg": "RS256", "typ": "JWT"}
+    if key.get("private_key_id"):
+        header["kid"] = key["private_key_id"]
+    claims = {"iss": key["client_email"], "scope": SCOPE, "aud": key["token_uri"], "iat": int(now),
+              "exp": int(now) + 3600}
+    signing_input = "%s.%s" % (_b64(json.dumps(header, separators=(",", ":")).encode()),
+                               _b64(json.dumps(claims, separators=(",", ":")).encode()))
+    try:
+        private = serialization.load_pem_private_key(key["private_key"].encode(), password=None)
+        signature = private.sign(signing_input.encode(), padding.PKCS1v15(), hashes.SHA256())
+    except (ValueError, TypeError, AttributeError):
+        raise ValidationError("the GCS service account key's private_key is not an RSA private key in PEM") from None
+    return signing_input + "." + _b64(signature)
+
+
+class GcsStorage:
+    def __init__(self, project, credentials_file=None, ca_bundle=None, timeout=10):
+        self.project = project
+        self.endpoint = emulator_host() or GOOGLE
+        self.emulated = self.endpoint != GOOGLE
+        self.credentials_file = credentials_file
+        self.ca_bundle = ca_bundle
+        self.timeout = timeout
+        self._token = None
+
+    def _authorization(self, operation):
+        if self.emulated:
+            return {}
+        if self._token is None:
+            if not self.credentials_file:
+                raise ValidationError("%s: a GCS location on Google needs gcs.credentials_file (a service account key)"
+                                      % operation)
+            key = read_service_account(self.credentials_file)
+            body = urlencode({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
+                              "assertion": signed_jwt(key, time.time())}).encode()
+            try:
+                resp = open_url(key["token_uri"], method="POST", data=body, timeout=self.timeout,
+                                headers={"content-type": "application/x-www-form-urlencoded"})
+                self._token = json.loads(resp.read())["access_token"]
+            except urllib.error.HTTPError as exc:
+                raise BadCredentials("%s: the service account key in %s was refused by %s (HTTP %d): it is not valid "
+                                     "or was deleted" % (operation, self.credentials_file, key["token_uri"], exc.code),
+                                     str(exc.code), operation) from None
+            except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
+                raise EndpointError("%s: no token from %s: %s" % (operation, key["token_uri"],
+                                                                  getattr(exc, "reason", exc)), operation=operation) from None
+        return {"authorization": "Bearer " + self._token}
+
+    def request(self, method, path, query, operation, body=None):
+        """(status, parsed JSON) of one call; 2xx and 404 are answers, the rest typed errors."""
+        headers = self._authorization(operation)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["content-type"] = "application/json"
+        url = "%s/storage/v1/%s%s" % (self.endpoint, path, "?" + urlencode(query) if query else "")
+        try:
+            resp = open_url(url, method=method, headers=headers, data=data, timeout=self.timeout,
+                            ca_path=self.ca_bundle, follow_redirects="none")
+            raw = resp.read()
+            return resp.status, json.loads(raw) if raw else {}
+        except urllib.error.HTTPError as exc:
+            text = exc.read().decode("utf-8", "replace")
+            try:
+                message = json.loads(text)["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                message = text.strip()[:200] or exc.reason
+            if exc.code == 404:
+                return 404, {}
+            if exc.code == 401:
+                raise BadCredentials("%s was refused by %s: the credentials are not valid (%s)"
+                                     % (operation, self.endpoint, message), "401", operation) from None
+            if exc.code == 403:
+                raise AccessDenied("%s: the service account may not do this in project %s (%s)"
+                                   % (operation, self.project, message), "403", operation) from None
+            raise S3ModuleError("%s failed at %s: HTTP %d %s" % (operation, self.endpoint, exc.code, message),
+                                str(exc.code), operation) from None
+        except (urllib.error.URLError, OSError) as exc:
+            raise EndpointError("%s: cannot reach %s: %s" % (operation, self.endpoint, getattr(exc, "reason", exc)),
+                                operation=operation) from None
+
+    def check(self):
+        """A read-only call in the location's project: credentials, project and reachability at once."""
+        status, dummy = self.request("GET", "b", {"project": self.project, "maxResults": "1"},
+                                     "List Buckets of project %s (checking the location)" % self.project)
+        if status == 404:
+            raise ValidationError("GCS project %s does not exist (or the credentials cannot see it)" % self.project)
+
+    def bucket_exists(self, name):
+        status, dummy = self.request("GET", "b/" + quote(name, safe=""), {}, "Get Bucket %s" % name)
+        return status != 404
+
+    def create_bucket(self, name):
+        try:
+            self.request("POST", "b", {"project": self.project}, "Insert Bucket %s" % name, body={"name": name})
+        except S3ModuleError as err:
+            if err.code == "409":
+                raise S3ModuleError("GCS bucket %s exists in another project (bucket names are global): choose "
+                                    "another name" % name, "409", err.operation) from None
+            raise
