@@ -84,6 +84,9 @@ def replication_workers(buckets, locations):
                 problems.append("%s: location %s is being removed (state: absent)" % (where, name))
                 continue
             kind = location.get("type")
+            if kind in NO_REPLICAS:
+                problems.append("%s: location %s: %s" % (where, name, NO_REPLICAS[kind]))
+                continue
             if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
                 problems.append("%s: replicating to a %s location is not supported (s3 and azure locations are)"
                                 % (where, kind))
@@ -105,6 +108,14 @@ def replication_workers(buckets, locations):
         problems.append("[objectstore] replicas %s would share the worker name %s (bucket and location names joined "
                         "by hyphens): rename one of the locations" % (" and ".join(pairs), name))
     return {"workers": workers, "problems": problems}
+
+
+# The engine's replication sink of each location type.
+SINKS = {"s3": "s3", "azure": "azure"}
+# Location types a bucket can be placed on but not replicated to, and why (docs/connectors.md).
+NO_REPLICAS = {"gcs": "replicas on gcs locations are not offered: the engine's GCS replication sink (SeaweedFS "
+                      "4.48) writes every object under its key with a leading '/', so the copy would not keep the "
+                      "site's keys; place the bucket on the location instead (docs/connectors.md)"}
 
 
 def _toml(value):
@@ -139,7 +150,7 @@ def replication_toml(worker, location):
     values += [("directory", "/"), ("is_incremental", False)]
     lines = ["# Written by the metalstore.platform object-store role: bucket %s -> location %s (%s)."
              % (worker["bucket"], worker["location"], rl.engine_name(worker["location"])),
-             "[sink.%s]" % kind, "enabled = true"]
+             "[sink.%s]" % SINKS[kind], "enabled = true"]
     lines += ["%s = %s" % (k, _toml(v)) for k, v in values]
     return "\n".join(lines) + "\n"
 

@@ -45,7 +45,7 @@ def test_buckets_without_replicas_and_absent_buckets_have_no_workers():
     ({"location": "nowhere", "copy_deletes": True}, {}, "location 'nowhere' is not in objectstore_locations"),
     ({"location": "aws-eu-1"}, {}, "needs copy_deletes: true or false"),
     ({"location": "aws-eu-1", "copy_deletes": "yes"}, {}, "needs copy_deletes: true or false"),
-    ({"location": "gcs-1", "copy_deletes": True}, {}, "replicating to a gcs location is not supported"),
+    ({"location": "gcs-1", "copy_deletes": True}, {}, "replicas on gcs locations are not offered"),
     ({"location": "going", "copy_deletes": True}, {}, "is being removed"),
     ({"location": "aws-eu-1", "bucket": "Bad_Name", "copy_deletes": True}, {}, "a name the cloud rejects for a bucket"),
     ({"location": "azure-west", "bucket": "a.b.c", "copy_deletes": True}, {}, "rejects for a container"),

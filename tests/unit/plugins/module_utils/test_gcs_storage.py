@@ -1,0 +1,105 @@
+# -*- coding: utf-8 -*-
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""GCS's pure logic: Google's bucket naming rules, the emulator variable as the engine reads it, the service account
+key checks and the signed OAuth assertion (verified with the key's public half). The calls themselves run against
+fake-gcs-server in the location integration target."""
+from __future__ import annotations
+
+import base64
+import json
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from ansible_collections.metalstore.platform.plugins.module_utils import gcs_storage as g
+from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
+from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import ValidationError
+
+
+@pytest.mark.parametrize("name", ["abc", "my_bucket-1", "a.b.c", "x" * 63, ".".join(["y" * 63] * 3)])
+def test_names_google_accepts(name):
+    assert g.bucket_name_problems(name) == []
+
+
+@pytest.mark.parametrize("name, part", [
+    ("ab", "3-63 characters"), ("x" * 64, "3-63 characters"), ("Upper", "lowercase letters"),
+    ("-dash", "starting and ending"), ("dot.", "starting and ending"), ("a" * 64 + ".b", "at most 63"),
+    ("192.168.1.1", "IP address"), ("goog-x", "'goog'"), ("my-google-bucket", "'google'"),
+])
+def test_names_google_rejects(name, part):
+    assert any(part in p for p in g.bucket_name_problems(name)), g.bucket_name_problems(name)
+
+
+@pytest.mark.parametrize("value, expected", [
+    ("", None), ("127.0.0.1:4443", "http://127.0.0.1:4443"), ("https://gcs.example:443/", "https://gcs.example:443"),
+])
+def test_emulator_host_as_the_engine_reads_it(monkeypatch, value, expected):
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", value)
+    assert g.emulator_host() == expected
+
+
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def account(key, **extra):
+    pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                            serialization.NoEncryption()).decode()
+    return dict({"type": "service_account", "client_email": "sa@p.iam.gserviceaccount.com", "private_key": pem,
+                 "private_key_id": "k1", "token_uri": "https://oauth2.googleapis.com/token"}, **extra)
+
+
+def unb64(part):
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+
+
+def test_signed_assertion_verifies_with_the_public_key():
+    key = rsa_key()
+    jwt = g.signed_jwt(account(key), 1000)
+    header, claims, signature = jwt.split(".")
+    assert json.loads(unb64(header)) == {"alg": "RS256", "typ": "JWT", "kid": "k1"}
+    assert json.loads(unb64(claims)) == {"iss": "sa@p.iam.gserviceaccount.com", "scope": g.SCOPE,
+                                         "aud": "https://oauth2.googleapis.com/token", "iat": 1000, "exp": 4600}
+    key.public_key().verify(unb64(signature), ("%s.%s" % (header, claims)).encode(), padding.PKCS1v15(),
+                            hashes.SHA256())
+
+
+def test_a_key_that_is_no_rsa_pem_is_refused():
+    with pytest.raises(ValidationError, match="not an RSA private key"):
+        g.signed_jwt(account(rsa_key(), private_key="-----BEGIN PRIVATE KEY-----\nnope\n"), 0)
+
+
+@pytest.mark.parametrize("content, message", [
+    ("not json", "is not JSON"),
+    (json.dumps({"type": "authorized_user", "client_email": "a", "private_key": "b", "token_uri": "c"}),
+     "not a service account key"),
+    (json.dumps({"type": "service_account", "client_email": "a"}), "private_key, token_uri"),
+])
+def test_key_files_that_are_no_service_account_keys(tmp_path, content, message):
+    path = tmp_path / "k.json"
+    path.write_text(content)
+    with pytest.raises(ValidationError, match=message):
+        g.read_service_account(str(path))
+
+
+def test_a_missing_key_file_says_where_it_must_be(tmp_path):
+    with pytest.raises(ValidationError, match="must exist on the host the module runs on"):
+        g.read_service_account(str(tmp_path / "absent.json"))
+
+
+@pytest.mark.parametrize("gcs, emulator, message", [
+    ({"project_id": "Bad_Project"}, "", "Google project ids"),
+    ({"project_id": "short"}, "", "Google project ids"),
+    ({"project_id": "site-backups-1", "credentials_file": "rel.json"}, "", "not an absolute path"),
+    ({"project_id": "site-backups-1", "credentials_file": "/k.json"}, "127.0.0.1:1", "names an emulator"),
+])
+def test_location_input_refused(monkeypatch, gcs, emulator, message):
+    monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator)
+    with pytest.raises(ValidationError, match=message):
+        rl.validate({"name": "gcs-eu", "type": "gcs", "gcs": gcs})
+
+
+def test_location_input_accepted(monkeypatch):
+    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
+    rl.validate({"name": "gcs-eu", "type": "gcs", "gcs": {"project_id": "site-backups-1", "credentials_file": "/k.json"}})
