@@ -107,6 +107,12 @@ def test_location_problems_found_in_the_plan():
     assert location_problems([{"name": "gone", "state": "absent"}]) == []
 
 
+def test_gcs_locations_are_refused_by_the_role_but_can_be_removed():
+    problems = location_problems([{"name": "gcs-1", "type": "gcs", "gcs": {"project_id": "site-backups-1"}}])
+    assert len(problems) == 1 and "gcs locations are not deployed by the role yet" in problems[0]
+    assert location_problems([{"name": "gcs-1", "type": "gcs", "state": "absent"}]) == []
+
+
 def test_replicas_that_would_share_a_worker_name():
     locations = LOCATIONS + [{"name": "eu-dr", "type": "s3", "s3": {}}, {"name": "dr", "type": "s3", "s3": {}}]
     p = replication_workers([{"name": "photos", "replicate_to": [{"location": "eu-dr", "copy_deletes": True}]},
