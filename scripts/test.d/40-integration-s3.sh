@@ -25,11 +25,13 @@ run_target() {  # run_target ENGINE "SERVER_SCRIPT [ARGS]" TARGETS VENV[:TARGETS
   python $server stop "$work"
   rm -rf "$work"
 }
-# --cloud: a second SeaweedFS (S3) and Azurite (Azure, HTTPS) as the clouds of the cloud-location modules (target location).
+# --cloud: a second SeaweedFS (S3), Azurite (Azure, HTTPS) and fake-gcs-server (GCS; built once from its Go module into
+# the machine's cache) as the clouds of the cloud-location modules (target location).
 run_target seaweedfs "tests/seaweedfs_server.py --cloud" "s3/ seaweedfs/" "$ROOT/.venv" "$ROOT/.venv-2.19:bucket"
 # The engine's cloud workers (replication, write-back) with the role's configuration, on loopback: two locations at
-# once, deletes copied or not, a cloud outage of a minute, a rotated key (tests/connectors/test_workers.py).
-log "cloud workers on loopback (SeaweedFS, a second SeaweedFS as the S3 cloud, Azurite)"
+# once, deletes copied or not, a cloud outage of a minute, a rotated key, a bucket placed on GCS
+# (tests/connectors/test_workers.py).
+log "cloud workers on loopback (SeaweedFS, a second SeaweedFS as the S3 cloud, Azurite, fake-gcs-server)"
 (cd "$COLLECTIONS" && python -m pytest -q -p no:cacheprovider -o console_output_style=classic -s \
   "$ROOT/tests/connectors") || rc=1
 apt_need ceph-common ceph-mon ceph-osd radosgw

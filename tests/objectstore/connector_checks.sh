@@ -30,9 +30,11 @@ edit_vars "$out/placed.json" 'd["objectstore_buckets"].append({"name": "replicat
 # replica without copy_deletes, a bucket both placed and replicated.
 cp "$out/placed.json" "$out/bad.json" && chmod 600 "$out/bad.json"
 edit_vars "$out/bad.json" 'd["objectstore_allow_private_endpoints"] = False; d["objectstore_buckets"][1]["replicate_to"][1].pop("copy_deletes")
-d["objectstore_buckets"][1]["location"] = "lab-cloud"' || cfail
+d["objectstore_buckets"][1]["location"] = "lab-cloud"
+d["objectstore_locations"].append({"name": "lab-gcs", "type": "gcs", "gcs": {"project_id": "lab-project-1"}})' || cfail
 INV="$conn_inv" refused conn_bad "needs copy_deletes: true or false" playbooks/objectstore.yml -e "@$out/bad.json" || cfail
-for m in "either placed on a location or replicated" "lab-cloud: endpoint" "lab-cloud-2: endpoint"; do
+for m in "either placed on a location or replicated" "lab-cloud: endpoint" "lab-cloud-2: endpoint" \
+         "lab-gcs: gcs locations are not deployed by the role yet"; do
   grep -qF "$m" "$out/conn_bad.log" || { echo "FAIL: conn_bad: '$m' missing" >&2; cfail; }
 done
 none_left "a refused run created workers" || cfail
@@ -83,6 +85,11 @@ rolled() { lc kubectl get deployment seaweedfs-replica-replicated-lab-cloud -n m
   -o "jsonpath='{.metadata.generation} {.spec.template.metadata.annotations.metalstore\\.io/config}'"; }
 before="$(rolled)" || cfail
 conn rotate "$out/placed.json" lab-cloud || cfail
+# --check first: the engine still holds the old key (at a real cloud perhaps revoked already), so the replica's
+# cloud bucket is not asked in its name; the new key is checked by the location module.
+crun conn3c playbooks/objectstore.yml -e "@$out/placed.json" --check && clean conn3c "$conn_hosts" || cfail
+grep -qF "Cloud bucket replicated-a of location lab-cloud is not checked in check mode" "$out/conn3c.log" \
+  || { echo "FAIL: conn3c: the cloud bucket was asked with the old key" >&2; cfail; }
 crun conn3 playbooks/objectstore.yml -e "@$out/placed.json" && clean conn3 "$conn_hosts" || cfail
 after="$(rolled)" || cfail
 [ "$before" != "$after" ] || { echo "FAIL: the replica did not roll onto the rotated key ($after)" >&2; cfail; }

@@ -285,7 +285,22 @@ def all_pods(site):
 def run_command(site, argv, interrupt):
     """Run the object-store playbook; with --interrupt, kill it once the masters' rollout is halfway, rerun it."""
     log = open(os.path.join(site.tmp, "command.log"), "w", encoding="utf-8")
+    procs = []
+    try:
+        return _run_command(procs, log, argv, site, interrupt)
+    except BaseException:
+        # Each run has its own session: a failure or a signal here must not leave a playbook (and its SSH children)
+        # running.
+        for p in procs:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+        raise
+
+
+def _run_command(procs, log, argv, site, interrupt):
     p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    procs.append(p)
     name = os.path.basename(next((a for a in argv if a.endswith(".yml")), argv[0]))
     what = "ran " + name
     if interrupt:
@@ -301,6 +316,7 @@ def run_command(site, argv, interrupt):
         p.wait()
         print(f"  killed {name} {time.monotonic() - t0:.0f} s in, with the masters' rollout halfway")
         p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        procs.append(p)
         what = f"killed {name} halfway and reran it"
     if p.wait() != 0:
         log.close()
@@ -363,6 +379,8 @@ def clean(site):
 
 
 def main():
+    # A SIGTERM (a stage's timeout, a user's kill) becomes SystemExit, so that run_command stops its playbook too.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     argv = sys.argv[1:]
     command = []
     if "--" in argv:
