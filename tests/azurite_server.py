@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import os
 import ssl
 import subprocess
@@ -21,6 +20,7 @@ import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emulator_cli  # noqa: E402  pylint: disable=wrong-import-position
 from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-position
 from seaweedfs_server import stop_pidfile  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -107,9 +107,7 @@ def start(workdir, timeout=60):
     lock.close()  # Azurite holds its port now
     info = {"endpoint": endpoint, "account": ACCOUNT, "key": KEY, "ca": ca,
             "trust": os.path.join(workdir, "trust.pem"), "pid": proc.pid}
-    with open(os.path.join(workdir, "azurite.json"), "w", encoding="utf-8") as f:
-        json.dump(info, f)
-    return info
+    return emulator_cli.save(workdir, "azurite", info)
 
 
 def stop(workdir):
@@ -117,9 +115,4 @@ def stop(workdir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "stop"):
-        sys.exit(__doc__)
-    if sys.argv[1] == "start":
-        print(json.dumps(start(sys.argv[2])))
-    else:
-        stop(sys.argv[2])
+    emulator_cli.main(__doc__, start, stop)

@@ -12,7 +12,6 @@ STORAGE_EMULATOR_HOST (its gcs client has no endpoint setting), and so do the co
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -21,6 +20,7 @@ import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import emulator_cli  # noqa: E402  pylint: disable=wrong-import-position
 from portpick import free_ports  # noqa: E402  pylint: disable=wrong-import-position
 from seaweedfs_server import stop_pidfile  # noqa: E402  pylint: disable=wrong-import-position
 
@@ -76,9 +76,7 @@ def start(workdir, timeout=60, ip="127.0.0.1"):
             time.sleep(0.3)
     lock.close()  # it holds its port now
     info = {"endpoint": endpoint, "emulator_host": endpoint, "project": PROJECT, "pid": proc.pid}
-    with open(os.path.join(workdir, "gcs.json"), "w", encoding="utf-8") as f:
-        json.dump(info, f)
-    return info
+    return emulator_cli.save(workdir, "gcs", info)
 
 
 def stop(workdir):
@@ -86,9 +84,4 @@ def stop(workdir):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] not in ("start", "stop"):
-        sys.exit(__doc__)
-    if sys.argv[1] == "start":
-        print(json.dumps(start(sys.argv[2])))
-    else:
-        stop(sys.argv[2])
+    emulator_cli.main(__doc__, start, stop)
