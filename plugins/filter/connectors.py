@@ -22,6 +22,14 @@ NOT_DEPLOYED = {"gcs": "gcs locations are not deployed by the role yet: the engi
                        "and .bucket against the engine directly (docs/connectors.md)"}
 
 
+# The engine's replication sink of each location type.
+SINKS = {"s3": "s3", "azure": "azure"}
+# Location types a bucket can be placed on but not replicated to, and why (docs/connectors.md).
+NO_REPLICAS = {"gcs": "replicas on gcs locations are not offered: the engine's GCS replication sink (SeaweedFS "
+                      "4.48) writes every object under its key with a leading '/', so the copy would not keep the "
+                      "site's keys; place the bucket on the location instead (docs/connectors.md)"}
+
+
 def location_problems(locations, allow_private=False):
     """Every problem with the inventory's locations, as the location module would refuse them (names, types,
     endpoints, private addresses without the opt-in), found in the plan instead of halfway through a run."""
@@ -97,7 +105,7 @@ def replication_workers(buckets, locations):
             if kind in NO_REPLICAS:
                 problems.append("%s: location %s: %s" % (where, name, NO_REPLICAS[kind]))
                 continue
-            if kind not in rl.CLOUD_BUCKET_NAME_PROBLEMS:
+            if kind not in SINKS:
                 problems.append("%s: replicating to a %s location is not supported (s3 and azure locations are)"
                                 % (where, kind))
                 continue
@@ -118,14 +126,6 @@ def replication_workers(buckets, locations):
         problems.append("[objectstore] replicas %s would share the worker name %s (bucket and location names joined "
                         "by hyphens): rename one of the locations" % (" and ".join(pairs), name))
     return {"workers": workers, "problems": problems}
-
-
-# The engine's replication sink of each location type.
-SINKS = {"s3": "s3", "azure": "azure"}
-# Location types a bucket can be placed on but not replicated to, and why (docs/connectors.md).
-NO_REPLICAS = {"gcs": "replicas on gcs locations are not offered: the engine's GCS replication sink (SeaweedFS "
-                      "4.48) writes every object under its key with a leading '/', so the copy would not keep the "
-                      "site's keys; place the bucket on the location instead (docs/connectors.md)"}
 
 
 def _toml(value):

@@ -105,12 +105,11 @@ def signed_jwt(key, now):
 
 
 class GcsStorage:
-    def __init__(self, project, credentials_file=None, ca_bundle=None, timeout=10):
+    def __init__(self, project, credentials_file=None, timeout=10):
         self.project = project
         self.endpoint = emulator_host() or GOOGLE
         self.emulated = self.endpoint != GOOGLE
         self.credentials_file = credentials_file
-        self.ca_bundle = ca_bundle
         self.timeout = timeout
         self._token = None
 
@@ -147,7 +146,7 @@ class GcsStorage:
         url = "%s/storage/v1/%s%s" % (self.endpoint, path, "?" + urlencode(query) if query else "")
         try:
             resp = open_url(url, method=method, headers=headers, data=data, timeout=self.timeout,
-                            ca_path=self.ca_bundle, follow_redirects="none")
+                            follow_redirects="none")
             raw = resp.read()
             return resp.status, json.loads(raw) if raw else {}
         except urllib.error.HTTPError as exc:

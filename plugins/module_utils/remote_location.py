@@ -182,9 +182,10 @@ def gcs_problems(settings):
                         "starting with a letter and not ending with a hyphen" % project)
     if credentials and not credentials.startswith("/"):
         problems.append("gcs.credentials_file %r is not an absolute path" % credentials)
-    if credentials and gcs_emulator_host():
+    emulator = gcs_emulator_host()
+    if credentials and emulator:
         problems.append("gcs.credentials_file is set, but STORAGE_EMULATOR_HOST (%s) names an emulator: the engine's "
-                        "GCS client would ask Google for a token and hang; leave it unset there" % gcs_emulator_host())
+                        "GCS client would ask Google for a token and hang; leave it unset there" % emulator)
     return problems
 
 

@@ -101,8 +101,8 @@ options:
             module runs on. Unset, the engine's processes use their environment (E(GOOGLE_APPLICATION_CREDENTIALS),
             or none against E(STORAGE_EMULATOR_HOST)). Reading it for the module's own calls needs the Python
             cryptography package there.
-          - Rotating the key is replacing the file's content; the engine's processes read it when they start (the
-            object-store role restarts them).
+          - Rotating the key is replacing the file's content; the engine's processes read it when they start, so
+            restart them.
         type: str
   allow_private_endpoint:
     description:
@@ -220,20 +220,24 @@ def verify_s3(values):
         raise S3ModuleError("%s Nothing was changed." % err, err.code, err.operation, err.request_id) from None
 
 
-def verify_azure(values):
-    from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import AzureBlob
+def nothing_changed(check):
+    """Run a credential check (including its client's own input checks); its refusal says that nothing was
+    stored."""
     try:
-        AzureBlob(values["account_name"], values["account_key"], values.get("endpoint"), values.get("ca_bundle")).check()
+        check()
     except S3ModuleError as err:
         raise type(err)("%s. Nothing was changed." % err, err.code, err.operation) from None
+
+
+def verify_azure(values):
+    from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import AzureBlob
+    nothing_changed(lambda: AzureBlob(values["account_name"], values["account_key"], values.get("endpoint"),
+                                      values.get("ca_bundle")).check())
 
 
 def verify_gcs(values):
     from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import GcsStorage
-    try:
-        GcsStorage(values["project_id"], values.get("credentials_file")).check()
-    except S3ModuleError as err:
-        raise type(err)("%s. Nothing was changed." % err, err.code, err.operation) from None
+    nothing_changed(lambda: GcsStorage(values["project_id"], values.get("credentials_file")).check())
 
 
 VERIFY = {"s3": verify_s3, "azure": verify_azure, "gcs": verify_gcs}
