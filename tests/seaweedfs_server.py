@@ -196,6 +196,7 @@ def write_ansible_test_config(info, path):
                   f"cloud_s3_ro_secret_key: {info['cloud']['readonly'][1]}"]
     if info.get("gcs"):
         lines += [f"gcs_emulator_host: {info['gcs']['emulator_host']}", f"gcs_project: {info['gcs']['project']}"]
+        lines += [f"gcs_{k}: {info['gcs'][k]}" for k in ("credentials", "credentials_rotated", "credentials_unknown")]
     if info.get("azure"):
         lines += [f"azure_endpoint: {info['azure']['endpoint']}", f"azure_account: {info['azure']['account']}",
                   f"azure_key: {info['azure']['key']}", f"azure_ca: {info['azure']['ca']}",

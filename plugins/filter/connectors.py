@@ -15,11 +15,11 @@ from ansible_collections.metalstore.platform.plugins.module_utils import remote_
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import ValidationError
 
 
-# Location types the modules manage but the role does not deploy yet, and why (docs/connectors.md).
-NOT_DEPLOYED = {"gcs": "gcs locations are not deployed by the role yet: the engine reads a GCS location's service "
-                       "account key from a file in every SeaweedFS pod, and the modules' own calls (checking the key, "
-                       "making the GCS bucket) need the same key where they run; use metalstore.platform.location "
-                       "and .bucket against the engine directly (docs/connectors.md)"}
+# Location options the modules take but the role does not, and why (docs/connectors.md).
+NOT_IN_ROLE = {("gcs", "credentials_file"): "gcs.credentials_file is not taken by the role: the engine's processes "
+                                            "read that file in every SeaweedFS pod, and no pod has it; give the "
+                                            "key itself as gcs.credentials (e.g. a lookup of a vault-encrypted key "
+                                            "file), which the engine stores"}
 
 
 # The engine's replication sink of each location type.
@@ -47,9 +47,10 @@ def location_problems(locations, allow_private=False):
             problems.append("[objectstore] location %s: type %r is not one of %s" % (
                 params["name"], params["type"], ", ".join(sorted(rl.TYPES))))
             continue
-        if params["state"] != "absent" and params["type"] in NOT_DEPLOYED:
-            problems.append("[objectstore] location %s: %s" % (params["name"], NOT_DEPLOYED[params["type"]]))
-            continue
+        if params["state"] != "absent":
+            problems += ["[objectstore] location %s: %s" % (params["name"], why)
+                         for (kind, option), why in sorted(NOT_IN_ROLE.items())
+                         if params["type"] == kind and (params.get(kind) or {}).get(option) is not None]
         try:
             rl.validate(params)
         except ValidationError as exc:

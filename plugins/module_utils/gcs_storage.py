@@ -5,11 +5,12 @@
 and create a bucket), over GCS's JSON API on the standard library: the Google SDK is a large dependency for three
 calls.
 
-Where the calls go is decided as the engine's own GCS client decides it, so the module and the engine always talk to
-the same cloud: STORAGE_EMULATOR_HOST when it is set (an emulator or a GCS-compatible store; no credentials, as
-Google's client sends none there), else storage.googleapis.com with an OAuth token for the location's service
-account key (a JWT signed with it; needs the Python cryptography package). The key never leaves this process except
-as the signature."""
+Where the calls go and how they authenticate is decided as the engine's own GCS client (SeaweedFS 4.48) decides it,
+so the module and the engine always talk to the same cloud the same way: to STORAGE_EMULATOR_HOST when it is set (an
+emulator, or another endpoint of the JSON API), else to storage.googleapis.com; with an OAuth token for the
+location's service account key when it has one (a JWT signed with the key, exchanged at the key's token_uri; needs
+the Python cryptography package), else with no credentials (an emulator only). The key never leaves this process
+except as the signature."""
 
 from __future__ import annotations
 
@@ -59,6 +60,15 @@ def emulator_host():
     return host or None
 
 
+def service_account(key, where):
+    """key (a dict) checked for what the token exchange needs; where: what it came from, for the message."""
+    missing = [k for k in ("client_email", "private_key", "token_uri") if not isinstance(key, dict) or not key.get(k)]
+    if missing or key.get("type") != "service_account":
+        raise ValidationError("%s is not a service account key (type service_account with %s)"
+                              % (where, ", ".join(missing or ["client_email", "private_key", "token_uri"])))
+    return key
+
+
 def read_service_account(path):
     """The service account key at path, checked for what the token exchange needs."""
     try:
@@ -70,11 +80,23 @@ def read_service_account(path):
                               % (path, exc.strerror)) from None
     except ValueError:
         raise ValidationError("gcs.credentials_file %s is not JSON (a service account key file)" % path) from None
-    missing = [k for k in ("client_email", "private_key", "token_uri") if not isinstance(key, dict) or not key.get(k)]
-    if missing or key.get("type") != "service_account":
-        raise ValidationError("gcs.credentials_file %s is not a service account key (type service_account with %s)"
-                              % (path, ", ".join(missing or ["client_email", "private_key", "token_uri"])))
-    return key
+    return service_account(key, "gcs.credentials_file %s" % path)
+
+
+def parse_credentials(value):
+    """A service account key given inline (its JSON text, or the parsed document), checked."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise ValidationError("gcs.credentials is not JSON (the content of a service account key file)") from None
+    return service_account(value, "gcs.credentials")
+
+
+def canonical_credentials(key):
+    """One text for a key however it was written, which the engine's admin shell carries in single quotes: compact
+    JSON with sorted keys, no raw newline (JSON escapes them) and no single quote (written as \\u0027)."""
+    return json.dumps(key, sort_keys=True, separators=(",", ":")).replace("'", "\\u0027")
 
 
 def _b64(data):
@@ -105,22 +127,32 @@ def signed_jwt(key, now):
 
 
 class GcsStorage:
-    def __init__(self, project, credentials_file=None, timeout=10):
+    """credentials: a parsed service account key (a location's inline key), else credentials_file: its path."""
+
+    def __init__(self, project, credentials_file=None, timeout=10, credentials=None):
         self.project = project
         self.endpoint = emulator_host() or GOOGLE
         self.emulated = self.endpoint != GOOGLE
         self.credentials_file = credentials_file
+        self.credentials = credentials
         self.timeout = timeout
         self._token = None
 
+    def _key(self):
+        if self.credentials is not None:
+            return self.credentials
+        return read_service_account(self.credentials_file) if self.credentials_file else None
+
     def _authorization(self, operation):
-        if self.emulated:
-            return {}
+        # As the engine's client: a key is used wherever the calls go (also to an emulator: the token comes from the
+        # key's token_uri); without one, only an emulator is asked, with no credentials.
         if self._token is None:
-            if not self.credentials_file:
-                raise ValidationError("%s: a GCS location on Google needs gcs.credentials_file (a service account key)"
+            key = self._key()
+            if key is None:
+                if self.emulated:
+                    return {}
+                raise ValidationError("%s: a GCS location on Google needs its service account key (gcs.credentials)"
                                       % operation)
-            key = read_service_account(self.credentials_file)
             body = urlencode({"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer",
                               "assertion": signed_jwt(key, time.time())}).encode()
             try:
@@ -128,8 +160,8 @@ class GcsStorage:
                                 headers={"content-type": "application/x-www-form-urlencoded"})
                 self._token = json.loads(resp.read())["access_token"]
             except urllib.error.HTTPError as exc:
-                raise BadCredentials("%s: the service account key in %s was refused by %s (HTTP %d): it is not valid "
-                                     "or was deleted" % (operation, self.credentials_file, key["token_uri"], exc.code),
+                raise BadCredentials("%s: the service account key %s was refused by %s (HTTP %d): it is not valid "
+                                     "or was deleted" % (operation, key["client_email"], key["token_uri"], exc.code),
                                      str(exc.code), operation) from None
             except (urllib.error.URLError, OSError, ValueError, KeyError) as exc:
                 raise EndpointError("%s: no token from %s: %s" % (operation, key["token_uri"],

@@ -21,7 +21,7 @@ from urllib.parse import urlsplit
 from .azure_blob import container_name_problems
 from .bucket_validation import bucket_name_problems
 from .gcs_storage import bucket_name_problems as gcs_bucket_name_problems
-from .gcs_storage import emulator_host as gcs_emulator_host
+from .gcs_storage import canonical_credentials, parse_credentials
 from .s3_errors import AdminShellError, S3ModuleError, ValidationError
 
 # Users choose names like aws-eu-1; the engine takes letters and digits only. Lowercase names with '-' written as
@@ -45,7 +45,9 @@ TYPES = {
               "secret": ("account_key", "azureAccountKey", "azure.account_key", 16)},
     "gcs": {"options": {"project_id": ("gcsProjectId", "gcs.projectId"),
                         "credentials_file": ("gcsGoogleApplicationCredentials", "gcs.appCredentialsFile")},
-            "secret": None},
+            # The key itself, stored inline in the engine's configuration (a path when credentials_file is used):
+            # every engine process then reads it from the filer, with no file to place in each of them.
+            "secret": ("credentials", "gcsGoogleApplicationCredentials", "gcs.appCredentialsFile", 10)},
 }
 REQUIRED = {"s3": ("access_key", "secret_key"), "azure": ("account_name", "account_key"), "gcs": ("project_id",)}
 AZURE_ACCOUNT_RE = re.compile(r"^[a-z0-9]{3,24}$")
@@ -90,6 +92,11 @@ def parse_listing(text):
         except ValueError as exc:
             raise AdminShellError("unexpected answer from remote.configure at character %d: %s" % (i, exc)) from exc
         if isinstance(doc, dict) and doc.get("name"):
+            # The listing masks S3 and Azure secrets but prints an inline GCS key: it is dropped here, and read
+            # from the stored configuration like the other secrets when it is needed.
+            if str(doc.get("gcsGoogleApplicationCredentials") or "").startswith("{"):
+                doc["gcsGoogleApplicationCredentials"] = ""
+                doc["inlineCredentials"] = True
             out[doc["name"]] = doc
         while i < len(text) and text[i].isspace():
             i += 1
@@ -174,19 +181,44 @@ def endpoint_problems(kind, endpoint, allow_private, resolve=socket.getaddrinfo)
     return problems
 
 
-def gcs_problems(settings):
+def gcs_problems(settings, allow_private):
     problems = []
-    project, credentials = settings.get("project_id"), settings.get("credentials_file")
+    project, path = settings.get("project_id"), settings.get("credentials_file")
     if project and not GCS_PROJECT_RE.match(project):
         problems.append("gcs.project_id %r: Google project ids are 6-30 lowercase letters, digits and hyphens, "
                         "starting with a letter and not ending with a hyphen" % project)
-    if credentials and not credentials.startswith("/"):
-        problems.append("gcs.credentials_file %r is not an absolute path" % credentials)
-    emulator = gcs_emulator_host()
-    if credentials and emulator:
-        problems.append("gcs.credentials_file is set, but STORAGE_EMULATOR_HOST (%s) names an emulator: the engine's "
-                        "GCS client would ask Google for a token and hang; leave it unset there" % emulator)
+    if path and not path.startswith("/"):
+        problems.append("gcs.credentials_file %r is not an absolute path" % path)
+    if settings.get("credentials") is not None:
+        if path:
+            problems.append("gcs.credentials and gcs.credentials_file are both set: give the key one way")
+        try:
+            key = parse_credentials(settings["credentials"])
+        except ValidationError as exc:
+            problems.append(str(exc))
+        else:
+            # The engine asks the key's token_uri for its tokens and refuses a private one as it refuses a
+            # private endpoint.
+            problems += ["gcs.credentials' token_uri: " + p
+                         for p in endpoint_problems("gcs", key["token_uri"], allow_private)]
     return problems
+
+
+def normalize_credentials(settings):
+    """A gcs location's settings with an inline key as the one text the engine stores (compared as such)."""
+    if (settings or {}).get("credentials") is None:
+        return settings
+    return dict(settings, credentials=canonical_credentials(parse_credentials(settings["credentials"])))
+
+
+def stored_credentials(text):
+    """An inline key as stored by the engine, in the same one text (None: a path, or none)."""
+    if not text or not text.startswith("{"):
+        return None
+    try:
+        return canonical_credentials(json.loads(text))
+    except ValueError:
+        return text
 
 
 def validate(params):
@@ -208,14 +240,15 @@ def validate(params):
             if other != kind and params.get(other):
                 problems.append("%s is set, but the location's type is %s" % (other, kind))
         for option, value in settings.items():
-            if isinstance(value, str) and not SAFE_VALUE_RE.match(value):
+            # An inline GCS key is carried in single quotes, written so that it holds none (canonical_credentials).
+            if option != "credentials" and isinstance(value, str) and not SAFE_VALUE_RE.match(value):
                 problems.append("%s.%s contains whitespace, a quote or a backslash, which the engine's admin shell "
                                 "cannot carry" % (kind, option))
         if kind == "azure" and settings.get("account_name") and not AZURE_ACCOUNT_RE.match(settings["account_name"]):
             problems.append("azure.account_name %r: Azure accounts are 3-24 lowercase letters and digits"
                             % settings["account_name"])
         if kind == "gcs":
-            problems += gcs_problems(settings)
+            problems += gcs_problems(settings, params.get("allow_private_endpoint"))
         problems += endpoint_problems(kind, settings.get("endpoint"), params.get("allow_private_endpoint"))
     if problems:
         raise ValidationError("; ".join(problems))
@@ -281,7 +314,11 @@ class Locations:
                 flags.append("-%s=%s" % (flag, str(values[option]).lower() if isinstance(values[option], bool)
                                          else values[option]))
         if spec["secret"] and values.get(spec["secret"][0]):
-            flags.append("-%s=%s" % (spec["secret"][2], values[spec["secret"][0]]))
+            secret = values[spec["secret"][0]]
+            if kind == "gcs":  # the key's JSON in place of a path, whole in single quotes (canonical_credentials)
+                flags = [f for f in flags if not f.startswith("-gcs.appCredentialsFile=")]
+                secret = "'%s'" % secret
+            flags.append("-%s=%s" % (spec["secret"][2], secret))
         self._forget()
         self.shell.run("remote.configure " + " ".join(flags), shown="remote.configure -name=%s (secret not shown)" % engine)
 
@@ -323,11 +360,16 @@ class Locations:
         return self._client(location, self._make_gcs_client)
 
     def _make_gcs_client(self, location):
-        """A GCS client of a gcs location: its project, and the credentials file the engine reads (read here at the
-        same path; none against an emulator, as the engine's client)."""
+        """A GCS client of a gcs location: its project, and the key the engine stored for it (or the path of the
+        key file the engine reads, read here at the same path; or none, against an emulator)."""
         from .gcs_storage import GcsStorage
-        conf = self.read_all().get(engine_name(location)) or {}
-        return GcsStorage(conf.get("gcsProjectId"), conf.get("gcsGoogleApplicationCredentials") or None)
+        engine = engine_name(location)
+        conf = self.read_all().get(engine) or {}
+        key = None
+        if conf.get("inlineCredentials"):
+            key = json.loads(self.secret(engine, TYPES["gcs"]["secret"][3]))
+        return GcsStorage(conf.get("gcsProjectId"), conf.get("gcsGoogleApplicationCredentials") or None,
+                          credentials=key)
 
     def _make_s3_client(self, location):
         """An S3 client of an s3 location, with the credentials the engine stored for it."""

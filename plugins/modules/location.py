@@ -19,10 +19,13 @@ description:
   - The credentials of a location are tried with a real, read-only call (ListBuckets, List Containers, GCS's list
     of the project's buckets) before anything is stored; wrong credentials, a wrong endpoint or project, or an
     untrusted certificate fail the task with nothing changed.
-  - A GCS location's credentials are a service account key file that the engine's processes read; the engine
-    stores its path only. The module reads the same path on the host it runs on for its own calls. Like the engine's
-    GCS client, it talks to the emulator or GCS-compatible store named by E(STORAGE_EMULATOR_HOST) when that is set
-    (without credentials), else to Google.
+  - A GCS location's credentials are a service account key. Given as O(gcs.credentials), the key itself is stored
+    in the engine's configuration, like the other types' secrets, and every engine process reads it from there. Given
+    as O(gcs.credentials_file), the engine stores the path, each of its processes reads the file, and the module
+    reads the same path on the host it runs on for its own calls.
+  - Like the engine's GCS client, the module talks to the endpoint named by E(STORAGE_EMULATOR_HOST) when that is
+    set (an emulator, or another endpoint of GCS's JSON API), else to Google, and asks the key's C(token_uri) for its
+    tokens (without a key, an emulator is asked with no credentials).
   - Names such as V(aws-eu-1) are mapped to the letters and digits the engine accepts (V(awsXeuX1)); C(engine_name) in RV(location) shows it.
   - Removing a location a bucket is still mounted on is refused, with the list of those buckets.
 author:
@@ -95,14 +98,24 @@ options:
       project_id:
         description: Google Cloud project id.
         type: str
+      credentials:
+        description:
+          - The service account key - the content of its JSON key file, as text or as a dictionary (for example
+            V("{{ lookup('ansible.builtin.file', 'gcs-europe.json') }}") from a vault-encrypted file). Stored in the
+            engine's configuration, compared without being printed (as one canonical JSON text, however it was
+            written). Its C(token_uri) is an endpoint like any other, so a private address needs
+            O(allow_private_endpoint).
+          - Rotating the key is setting the new one here; the engine reads it for each new connection.
+          - Signing the module's own token request needs the Python cryptography package where it runs.
+          - Mutually exclusive with O(gcs.credentials_file).
+        type: raw
       credentials_file:
         description:
           - Path of the service account key file (JSON), the same in the engine's processes and on the host the
-            module runs on. Unset, the engine's processes use their environment (E(GOOGLE_APPLICATION_CREDENTIALS),
-            or none against E(STORAGE_EMULATOR_HOST)). Reading it for the module's own calls needs the Python
-            cryptography package there.
+            module runs on. Unset, and without O(gcs.credentials), the engine's processes use their environment
+            (E(GOOGLE_APPLICATION_CREDENTIALS), or none against E(STORAGE_EMULATOR_HOST)).
           - Rotating the key is replacing the file's content; the engine's processes read it when they start, so
-            restart them.
+            restart them. The object-store role does not take this option (the file would be needed in every pod).
         type: str
   allow_private_endpoint:
     description:
@@ -147,14 +160,14 @@ EXAMPLES = r"""
       account_name: sitebackups
       account_key: "{{ vault_azure_key }}"
 
-- name: Google Cloud Storage (the key file is on the host the module runs on and in the engine's pods)
+- name: Google Cloud Storage (the service account key stored in the engine's configuration)
   metalstore.platform.location:
     seaweedfs_master: 127.0.0.1:9333
     name: gcs-europe
     type: gcs
     gcs:
       project_id: site-backups-4711
-      credentials_file: /etc/metalstore/gcs/gcs-europe.json
+      credentials: "{{ lookup('ansible.builtin.file', 'files/gcs-europe.json') }}"
 
 - name: Remove a location no bucket uses any more
   metalstore.platform.location:
@@ -178,6 +191,8 @@ changes:
   elements: str
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import BOTO_ERRORS, S3ModuleError, translate
@@ -198,7 +213,8 @@ def spec():
         azure=dict(type="dict", options=dict(
             account_name=dict(type="str"), account_key=dict(type="str", no_log=True), endpoint=dict(type="str"),
             ca_bundle=dict(type="path"))),
-        gcs=dict(type="dict", options=dict(project_id=dict(type="str"), credentials_file=dict(type="str"))),
+        gcs=dict(type="dict", options=dict(project_id=dict(type="str"), credentials_file=dict(type="str"),
+                                           credentials=dict(type="raw", no_log=True))),
         allow_private_endpoint=dict(type="bool", default=False),
         verify_credentials=dict(type="bool", default=True),
     )
@@ -237,7 +253,8 @@ def verify_azure(values):
 
 def verify_gcs(values):
     from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import GcsStorage
-    nothing_changed(lambda: GcsStorage(values["project_id"], values.get("credentials_file")).check())
+    key = json.loads(values["credentials"]) if values.get("credentials") else None
+    nothing_changed(lambda: GcsStorage(values["project_id"], values.get("credentials_file"), credentials=key).check())
 
 
 VERIFY = {"s3": verify_s3, "azure": verify_azure, "gcs": verify_gcs}
@@ -251,6 +268,11 @@ def desired(kind, settings, current, current_secret):
     if spec["secret"]:
         secret = spec["secret"][0]
         values[secret] = settings.get(secret) if settings.get(secret) is not None else current_secret
+    if kind == "gcs":  # the key is given one way: inline, or as the path of a file the engine reads
+        if settings.get("credentials") is not None:
+            values["credentials_file"] = None
+        elif settings.get("credentials_file") is not None:
+            values["credentials"] = None
     return values
 
 
@@ -274,6 +296,8 @@ def converge(params, locations, check_mode, diff_mode):
         return result
 
     kind, settings = params["type"], params.get(params["type"]) or {}
+    if kind == "gcs":
+        settings = rl.normalize_credentials(settings)
     if current is None:
         problem = rl.missing_for_new(kind, settings)
         if problem:
@@ -285,6 +309,8 @@ def converge(params, locations, check_mode, diff_mode):
     current_secret = None
     if current is not None and secret_spec:
         current_secret = locations.secret(engine, secret_spec[3])
+        if kind == "gcs":
+            current_secret = rl.stored_credentials(current_secret)
     values = desired(kind, settings, current, current_secret)
     after = dict(rl.public(current) or {"name": name, "engine_name": engine, "type": kind})
     if current is None:
@@ -309,9 +335,10 @@ def converge(params, locations, check_mode, diff_mode):
     if diff_mode:
         before = dict(rl.public(current), used_by=users) if current else {}
         if secret_spec:
-            if current:
+            if current and current_secret:
                 before[secret_spec[0]] = "(secret)"
-            after = dict(after, **{secret_spec[0]: "(secret changed)" if secret_changed and current else "(secret)"})
+            if values.get(secret_spec[0]):
+                after = dict(after, **{secret_spec[0]: "(secret changed)" if secret_changed and current else "(secret)"})
         result["diff"] = {"before": before, "after": after}
     return result
 

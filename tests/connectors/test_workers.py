@@ -43,6 +43,7 @@ import seaweedfs_server as ss  # noqa: E402  pylint: disable=wrong-import-positi
 from ansible_collections.metalstore.platform.plugins.filter.connectors import (  # noqa: E402
     replication_toml, replication_workers)
 from ansible_collections.metalstore.platform.plugins.module_utils.azure_blob import AzureBlob  # noqa: E402
+from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import canonical_credentials  # noqa: E402
 
 ROTATED = ss.CLOUD_ROTATED
 OUTAGE_S = int(os.environ.get("CONNECTOR_OUTAGE_SECONDS", "60"))
@@ -247,9 +248,14 @@ def test_gcs_placed(clouds):
     site = s3(clouds["site"])
     site.create_bucket(Bucket="gplaced")
     gcs_bucket(clouds, "gplaced-g")
-    # What metalstore.platform.location and .bucket store (a 2 s listing refresh, for the cloud's own object below).
-    shell(clouds, "remote.configure -name=gcsXtest -type=gcs -gcs.projectId=%s\nremote.mount -dir=/buckets/gplaced "
-          "-remote=gcsXtest/gplaced-g -listingCacheTTL=2\n" % clouds["gcs"]["project"])
+    # What metalstore.platform.location and .bucket store: the service account key inline (every engine process,
+    # the worker too, reads it from the filer and gets its tokens from the key's token_uri), a 2 s listing refresh
+    # (for the cloud's own object below).
+    with open(clouds["gcs"]["credentials"], encoding="utf-8") as f:
+        key = canonical_credentials(json.load(f))
+    shell(clouds, "remote.configure -name=gcsXtest -type=gcs -gcs.projectId=%s -gcs.appCredentialsFile='%s'\n"
+          "remote.mount -dir=/buckets/gplaced -remote=gcsXtest/gplaced-g -listingCacheTTL=2\n"
+          % (clouds["gcs"]["project"], key))
     Worker(clouds, "writeback-gplaced", ["filer.remote.sync", "-dir=/buckets/gplaced"])
     sums = write(site, "gplaced", "burst", 50, "gplaced")
     took = wait_until("objects in GCS", lambda: [k for k, v in sums.items() if gcs_sum(clouds, "gplaced-g", k) != v],
@@ -263,6 +269,9 @@ def test_gcs_placed(clouds):
     site.delete_objects(Bucket="gplaced", Delete={"Objects": [{"Key": k} for k in deleted]})
     wait_until("deletes in GCS", lambda: [k for k in deleted if k in gcs_keys(clouds, "gplaced-g")], 60)
     assert gcs_keys(clouds, "gplaced-g") == (set(sums) - set(deleted)) | {"cloud/made.txt"}
+    with open(os.path.join(clouds["work"], "gcs", "grants.log"), encoding="utf-8") as f:
+        grants = f.read().split("\n")
+    assert "granted 127.0.0.1" in grants and not any(g.startswith("refused") for g in grants), grants
 
 
 def test_gcs_replica_sink_still_misnames_keys(clouds):

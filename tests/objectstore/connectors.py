@@ -1,15 +1,18 @@
 """A bucket placed on a cloud location, on the lab's cluster (docs/connectors.md), run by
 tests/objectstore/connector_checks.sh: the cloud is a second SeaweedFS on the lab's gateway address (real SigV4),
-started by `cloud-start`; the site is the deployed object store, reached through its HTTPS endpoint.
+started by `cloud-start`, or fake-gcs-server with its token endpoint (tests/gcs_server.py), started by `gcs-start`;
+the site is the deployed object store, reached through its HTTPS endpoint.
 
   connectors.py --client-dir DIR --cloud-dir DIR cloud-start GATEWAY_IP | cloud-stop | vars FILE LOCATION BUCKET
+  connectors.py --client-dir DIR --cloud-dir DIR gcs-start GATEWAY_IP | add-gcs-location FILE LOCATION BUCKET
   connectors.py --client-dir DIR --cloud-dir DIR add-location FILE LOCATION | rotate FILE LOCATION
   connectors.py --client-dir DIR --cloud-dir DIR write BUCKET PREFIX N | arrived BUCKET PREFIX TIMEOUT
   connectors.py --client-dir DIR --cloud-dir DIR latency BUCKET N | deleted BUCKET PREFIX COUNT TIMEOUT
   connectors.py --client-dir DIR --cloud-dir DIR absent BUCKET PREFIX | kept BUCKET PREFIX COUNT
   connectors.py --client-dir DIR --cloud-dir DIR from-cloud BUCKET PREFIX N TIMEOUT
 
-`write` puts N objects of mixed sizes (1 B to 1 MiB) through the site and keeps their checksums in the cloud dir; `arrived` waits
+`write` puts N objects of mixed sizes (1 B to 1 MiB) through the site and keeps their checksums in the cloud dir;
+`arrived` waits
 until every one of them is in the cloud bucket with the same content and prints how long that took; `latency` puts
 N objects one at a time and measures each from the end of its PUT to its first appearance in the cloud (p50/p95);
 `deleted` deletes COUNT of a prefix's objects through the site and waits until the cloud has none of them; `absent`
@@ -17,8 +20,10 @@ checks that none of a prefix's objects is in the cloud; `kept` that the COUNT a 
 `from-cloud` puts N objects straight into the cloud bucket (someone else's writes) and waits until the site lists
 them all, then reads each back through the site.
 `add-location` adds this cloud to a vars file as another location, `rotate` switches a location of the file to the
-cloud's third identity. --cloud-bucket names the cloud's bucket when it is not the site bucket's name (replicas);
---sums the checksum file of `write` (default: in the cloud dir), for checking the same objects in a second cloud.
+cloud's third identity; `add-gcs-location` adds the GCS cloud as a location with its service account key, BUCKET
+placed on it, and the site's GCS endpoint (the checks then read that cloud through GCS's JSON API).
+--cloud-bucket names the cloud's bucket when it is not the site bucket's name (replicas); --sums the checksum file
+of `write` (default: in the cloud dir), for checking the same objects in a second cloud.
 No request is retried: a failed one fails the check."""
 from __future__ import annotations
 
@@ -30,6 +35,9 @@ import random
 import statistics
 import sys
 import time
+import urllib.error
+import urllib.request
+from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
@@ -38,6 +46,7 @@ from botocore.exceptions import ClientError
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 import client_dir  # noqa: E402  pylint: disable=wrong-import-position
+import gcs_server  # noqa: E402  pylint: disable=wrong-import-position
 import seaweedfs_server  # noqa: E402  pylint: disable=wrong-import-position
 
 
@@ -82,7 +91,25 @@ class Clouds:
         """key -> checksum of what `write` put into the site's BUCKET (kept per bucket: prefixes may repeat)."""
         return self.all_sums().get(bucket, {})
 
+    def gcs(self):
+        """The GCS cloud's info, when this cloud dir holds one (gcs-start)."""
+        try:
+            with open(os.path.join(self.cloud_dir, "gcs.json"), encoding="utf-8") as f:
+                return json.load(f)
+        except FileNotFoundError:
+            return None
+
     def cloud_sum(self, bucket, key):
+        gcs = self.gcs()
+        if gcs:
+            url = "%s/storage/v1/b/%s/o/%s?alt=media" % (gcs["endpoint"], self.cloud_bucket or bucket, quote(key, safe=""))
+            try:
+                with urllib.request.urlopen(url, timeout=30) as resp:
+                    return hashlib.sha256(resp.read()).hexdigest()
+            except urllib.error.HTTPError as exc:
+                if exc.code == 404:
+                    return None
+                raise
         try:
             return hashlib.sha256(self.cloud.get_object(Bucket=self.cloud_bucket or bucket, Key=key)["Body"].read()).hexdigest()
         except ClientError as exc:
@@ -99,6 +126,25 @@ def cmd_cloud_start(c, ip):
 
 def cmd_cloud_stop(c):
     seaweedfs_server.stop(c.cloud_dir)
+    gcs_server.stop(c.cloud_dir)
+
+
+def cmd_gcs_start(c, ip):
+    info = gcs_server.start(c.cloud_dir, ip=ip)
+    print(f"ok: the lab's GCS cloud (fake-gcs-server) answers at {info['endpoint']}, its tokens at {info['token_uri']}")
+
+
+def cmd_add_gcs_location(c, path, location, bucket):
+    """The GCS cloud as a location of a vars file made by `vars` (its key inline, as the role takes it), BUCKET
+    placed on it, and the site's GCS endpoint."""
+    gcs = c.gcs()
+    with open(gcs["credentials"], encoding="utf-8") as f:
+        key = json.load(f)
+    _edit_vars(path, lambda d: (
+        d["objectstore_locations"].append({"name": location, "type": "gcs",
+                                           "gcs": {"project_id": gcs["project"], "credentials": key}}),
+        d["objectstore_buckets"].append({"name": bucket, "location": location, "location_refresh": 5}),
+        d.update(objectstore_gcs_endpoint=gcs["endpoint"])))
 
 
 def cmd_vars(c, path, location, bucket):
@@ -273,6 +319,7 @@ def main():
     c = Clouds(a)
     commands = {"cloud-start": (cmd_cloud_start, [str]), "cloud-stop": (cmd_cloud_stop, []),
                 "vars": (cmd_vars, [str, str, str]), "write": (cmd_write, [str, str, int]),
+                "gcs-start": (cmd_gcs_start, [str]), "add-gcs-location": (cmd_add_gcs_location, [str, str, str]),
                 "arrived": (cmd_arrived, [str, str, float]), "absent": (cmd_absent, [str, str]), "latency": (cmd_latency, [str, int]),
                 "deleted": (cmd_deleted, [str, str, int, float]), "kept": (cmd_kept, [str, str, int]),
                 "add-location": (cmd_add_location, [str, str]), "rotate": (cmd_rotate, [str, str]),

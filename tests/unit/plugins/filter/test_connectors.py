@@ -107,9 +107,15 @@ def test_location_problems_found_in_the_plan():
     assert location_problems([{"name": "gone", "state": "absent"}]) == []
 
 
-def test_gcs_locations_are_refused_by_the_role_but_can_be_removed():
-    problems = location_problems([{"name": "gcs-1", "type": "gcs", "gcs": {"project_id": "site-backups-1"}}])
-    assert len(problems) == 1 and "gcs locations are not deployed by the role yet" in problems[0]
+def test_gcs_locations_carry_their_key_in_the_role():
+    """A key file would be needed in every pod: the role takes the key itself (gcs.credentials), which the engine
+    stores; the file option is refused with that reason, with the other problems of the location."""
+    assert location_problems([{"name": "gcs-1", "type": "gcs", "gcs": {"project_id": "site-backups-1"}}]) == []
+    problems = location_problems([{"name": "gcs-1", "type": "gcs",
+                                   "gcs": {"project_id": "Bad", "credentials_file": "/etc/k.json"}}])
+    assert len(problems) == 2
+    assert "gcs-1: gcs.credentials_file is not taken by the role" in problems[0] and "gcs.credentials" in problems[0]
+    assert "Google project ids" in problems[1]
     assert location_problems([{"name": "gcs-1", "type": "gcs", "state": "absent"}]) == []
 
 

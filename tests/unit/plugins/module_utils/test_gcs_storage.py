@@ -88,18 +88,53 @@ def test_a_missing_key_file_says_where_it_must_be(tmp_path):
         g.read_service_account(str(tmp_path / "absent.json"))
 
 
-@pytest.mark.parametrize("gcs, emulator, message", [
-    ({"project_id": "Bad_Project"}, "", "Google project ids"),
-    ({"project_id": "short"}, "", "Google project ids"),
-    ({"project_id": "site-backups-1", "credentials_file": "rel.json"}, "", "not an absolute path"),
-    ({"project_id": "site-backups-1", "credentials_file": "/k.json"}, "127.0.0.1:1", "names an emulator"),
+KEY = account(rsa_key())
+
+
+@pytest.mark.parametrize("gcs, message", [
+    ({"project_id": "Bad_Project"}, "Google project ids"),
+    ({"project_id": "short"}, "Google project ids"),
+    ({"project_id": "site-backups-1", "credentials_file": "rel.json"}, "not an absolute path"),
+    ({"project_id": "site-backups-1", "credentials_file": "/k.json", "credentials": KEY}, "both set"),
+    ({"project_id": "site-backups-1", "credentials": "{not json"}, "gcs.credentials is not JSON"),
+    ({"project_id": "site-backups-1", "credentials": dict(KEY, type="user")}, "not a service account key"),
+    ({"project_id": "site-backups-1", "credentials": dict(KEY, token_uri="http://127.0.0.1:9/token")},
+     "token_uri: endpoint .* private, loopback"),
 ])
-def test_location_input_refused(monkeypatch, gcs, emulator, message):
-    monkeypatch.setenv("STORAGE_EMULATOR_HOST", emulator)
+def test_location_input_refused(gcs, message):
     with pytest.raises(ValidationError, match=message):
         rl.validate({"name": "gcs-eu", "type": "gcs", "gcs": gcs})
 
 
-def test_location_input_accepted(monkeypatch):
-    monkeypatch.delenv("STORAGE_EMULATOR_HOST", raising=False)
-    rl.validate({"name": "gcs-eu", "type": "gcs", "gcs": {"project_id": "site-backups-1", "credentials_file": "/k.json"}})
+@pytest.mark.parametrize("gcs, allow_private", [
+    ({"project_id": "site-backups-1", "credentials_file": "/k.json"}, False),
+    # (a global address: this machine resolves no public names)
+    ({"project_id": "site-backups-1", "credentials": json.dumps(dict(KEY, token_uri="https://142.250.0.1/token"))},
+     False),
+    ({"project_id": "site-backups-1", "credentials": dict(KEY, token_uri="http://127.0.0.1:9/token")}, True),
+])
+def test_location_input_accepted(gcs, allow_private):
+    rl.validate({"name": "gcs-eu", "type": "gcs", "gcs": gcs, "allow_private_endpoint": allow_private})
+
+
+def test_an_inline_key_is_one_text_however_written():
+    """Text or parsed, spaced or not, keys in any order: one canonical text, which the admin shell can carry in
+    single quotes (no raw newline, no quote of that kind) and which reads back as the same key."""
+    odd = dict(KEY, client_email="o'brien@p.iam.gserviceaccount.com")
+    texts = {g.canonical_credentials(g.parse_credentials(v))
+             for v in (odd, json.dumps(odd), json.dumps(odd, indent=4), json.dumps(dict(reversed(list(odd.items())))))}
+    assert len(texts) == 1
+    text = texts.pop()
+    assert "'" not in text and "\n" not in text and "\r" not in text
+    assert json.loads(text) == odd
+    assert rl.stored_credentials(text) == text
+    assert rl.stored_credentials("/etc/k.json") is None and rl.stored_credentials("") is None
+
+
+def test_the_listing_never_carries_an_inline_key():
+    listing = json.dumps({"type": "gcs", "name": "gcsXeu", "gcsGoogleApplicationCredentials": json.dumps(KEY),
+                          "gcsProjectId": "site-backups-1"}, indent=2)
+    conf = rl.parse_listing(listing)["gcsXeu"]
+    assert "PRIVATE KEY" not in json.dumps(conf) and conf["inlineCredentials"] is True
+    assert rl.public(conf) == {"name": "gcs-eu", "engine_name": "gcsXeu", "type": "gcs",
+                               "project_id": "site-backups-1", "credentials_file": ""}
