@@ -10,7 +10,8 @@ Beside it runs the one piece of Google that fake-gcs-server does not emulate: th
 service account keys name as their token_uri (the engine's GCS client and the modules exchange a JWT signed with the
 key for a token there). It checks the assertion as Google does - an RS256 signature by a key it knows, issued for
 this endpoint, not expired - so a key it does not know is refused (HTTP 400 invalid_grant); each answer is a line
-of WORKDIR/grants.log. It makes three keys in WORKDIR: two it knows (credentials, credentials_rotated) and one it does not (credentials_unknown).
+of WORKDIR/grants.log ("granted|refused EMAIL CLIENT_IP USER_AGENT", emptied by start: the
+engine's Go client and the modules' Ansible client tell apart). It makes three keys in WORKDIR: two it knows (credentials, credentials_rotated) and one it does not (credentials_unknown).
 
   gcs_server.py start WORKDIR   -> prints the JSON of WORKDIR/gcs.json (endpoint, emulator_host, project,
                                    token_uri, and the three keys' paths)
@@ -111,12 +112,20 @@ def serve_tokens(workdir, ip, port):
             return "invalid_grant"
         return None
 
+    def issuer(form):
+        try:
+            return json.loads(_unb64(form["assertion"][0].split(".")[1]))["iss"]
+        except (KeyError, ValueError, IndexError):
+            return "-"
+
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_POST(self):  # pylint: disable=invalid-name
             form = parse_qs(self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode())
             error = judge(form) if self.path == "/token" else "not_found"
             with open(os.path.join(workdir, "grants.log"), "a", encoding="utf-8") as log:
-                log.write("%s %s\n" % ("refused" if error else "granted", self.client_address[0]))
+                agent = (self.headers.get("User-Agent") or "-").split()[0]
+                log.write("%s %s %s %s\n" % ("refused" if error else "granted", issuer(form), self.client_address[0],
+                                              agent))
             answer = ({"error": error} if error else
                       {"access_token": "fake-" + base64.urlsafe_b64encode(os.urandom(12)).decode(),
                        "expires_in": 3600, "token_type": "Bearer"})
@@ -140,6 +149,7 @@ def start(workdir, timeout=60, ip="127.0.0.1"):
     port, token_port = ports
     token_uri = "http://%s:%d/token" % (ip, token_port)
     keys = make_keys(workdir, token_uri)
+    open(os.path.join(workdir, "grants.log"), "w", encoding="utf-8").close()
     endpoint = "http://%s:%d" % (ip, port)
     log = open(os.path.join(workdir, "gcs.log"), "wb")  # pylint: disable=consider-using-with
     # -public-host: the host the engine's reads go to (its media downloads use the XML-style path on that host).

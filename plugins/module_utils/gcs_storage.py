@@ -95,8 +95,28 @@ def parse_credentials(value):
 
 def canonical_credentials(key):
     """One text for a key however it was written, which the engine's admin shell carries in single quotes: compact
-    JSON with sorted keys, no raw newline (JSON escapes them) and no single quote (written as \\u0027)."""
-    return json.dumps(key, sort_keys=True, separators=(",", ":")).replace("'", "\\u0027")
+    JSON with sorted keys, no raw newline (JSON escapes them), no single quote and no ';' (the shell cuts a line into
+    commands at each ';' before it reads quotes): both written as JSON escapes."""
+    return (json.dumps(key, sort_keys=True, separators=(",", ":"))
+            .replace("'", "\\u0027").replace(";", "\\u003b"))
+
+
+def key_parts(value):
+    """(secret, public): the strings of an inline key that must never be shown - the key as given and as stored, its
+    private key, each line of it and its id - and its other values (email, project, URLs), which are not secret.
+    Ansible masks every value of a no_log dict, and misses the private key inside an escaped rendering of it."""
+    secret = {value} if isinstance(value, str) else set()
+    try:
+        key = json.loads(value) if isinstance(value, str) else value
+    except ValueError:
+        return secret, set()
+    if not isinstance(key, dict):
+        return secret, set()
+    private = str(key.get("private_key") or "")
+    secret.update(s for s in [private, str(key.get("private_key_id") or ""), canonical_credentials(key)]
+                  + [line for line in private.splitlines() if len(line) >= 16] if s)
+    public = {str(v) for k, v in key.items() if k not in ("private_key", "private_key_id")} - secret
+    return secret, public
 
 
 def _b64(data):

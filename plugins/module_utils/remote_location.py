@@ -367,7 +367,7 @@ class Locations:
         conf = self.read_all().get(engine) or {}
         key = None
         if conf.get("inlineCredentials"):
-            key = json.loads(self.secret(engine, TYPES["gcs"]["secret"][3]))
+            key = parse_credentials(self.secret(engine, TYPES["gcs"]["secret"][3]))
         return GcsStorage(conf.get("gcsProjectId"), conf.get("gcsGoogleApplicationCredentials") or None,
                           credentials=key)
 

@@ -191,8 +191,6 @@ changes:
   elements: str
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.metalstore.platform.plugins.module_utils import remote_location as rl
 from ansible_collections.metalstore.platform.plugins.module_utils.s3_errors import BOTO_ERRORS, S3ModuleError, translate
@@ -252,9 +250,9 @@ def verify_azure(values):
 
 
 def verify_gcs(values):
-    from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import GcsStorage
-    key = json.loads(values["credentials"]) if values.get("credentials") else None
-    nothing_changed(lambda: GcsStorage(values["project_id"], values.get("credentials_file"), credentials=key).check())
+    from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import GcsStorage, parse_credentials
+    nothing_changed(lambda: GcsStorage(values["project_id"], values.get("credentials_file"), credentials=(
+        parse_credentials(values["credentials"]) if values.get("credentials") else None)).check())
 
 
 VERIFY = {"s3": verify_s3, "azure": verify_azure, "gcs": verify_gcs}
@@ -320,6 +318,8 @@ def converge(params, locations, check_mode, diff_mode):
             if current is not None:
                 result["changes"].append("set %s" % option)
             after[option] = settings[option]
+    if kind == "gcs" and settings.get("credentials") is not None:
+        after["credentials_file"] = ""  # the key replaces a path the engine may have held
     secret_changed = bool(secret_spec and settings.get(secret_spec[0]) is not None
                           and settings[secret_spec[0]] != current_secret)
     if secret_changed and current is not None:
@@ -343,9 +343,26 @@ def converge(params, locations, check_mode, diff_mode):
     return result
 
 
+def mask_gcs_key(module):
+    """no_log of an inline GCS key: its secret parts (also inside escaped renderings), not its public values."""
+    value = (module.params.get("gcs") or {}).get("credentials")
+    if value is not None:
+        from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import key_parts
+        secret, public = key_parts(value)
+        module.no_log_values.difference_update(public)
+        module.no_log_values.update(secret)
+
+
+class LocationModule(AnsibleModule):
+    def _log_invocation(self):  # the invocation log (syslog, journal) renders a dict's key escaped
+        mask_gcs_key(self)
+        super()._log_invocation()
+
+
 def main():
-    module = AnsibleModule(argument_spec=spec(), supports_check_mode=True,
-                           required_if=[("state", "present", ("type",))])
+    module = LocationModule(argument_spec=spec(), supports_check_mode=True,
+                            required_if=[("state", "present", ("type",))])
+    mask_gcs_key(module)
     hide_kubeconfig_secrets(module)
     run(module, lambda: converge(module.params, rl.Locations(WeedShell.from_params(module.params)),
                                  module.check_mode, module._diff))

@@ -271,7 +271,9 @@ def test_gcs_placed(clouds):
     assert gcs_keys(clouds, "gplaced-g") == (set(sums) - set(deleted)) | {"cloud/made.txt"}
     with open(os.path.join(clouds["work"], "gcs", "grants.log"), encoding="utf-8") as f:
         grants = f.read().split("\n")
-    assert "granted 127.0.0.1" in grants and not any(g.startswith("refused") for g in grants), grants
+    email = "credentials@%s.iam.gserviceaccount.com" % clouds["gcs"]["project"]
+    assert any(g.startswith("granted %s 127.0.0.1 Go-http-client" % email) for g in grants), grants
+    assert not any(g.startswith("refused") for g in grants), grants
 
 
 def test_gcs_replica_sink_still_misnames_keys(clouds):

@@ -138,3 +138,21 @@ def test_the_listing_never_carries_an_inline_key():
     assert "PRIVATE KEY" not in json.dumps(conf) and conf["inlineCredentials"] is True
     assert rl.public(conf) == {"name": "gcs-eu", "engine_name": "gcsXeu", "type": "gcs",
                                "project_id": "site-backups-1", "credentials_file": ""}
+
+
+def test_a_semicolon_in_a_key_is_not_a_command_separator():
+    text = g.canonical_credentials(dict(KEY, client_id="a;b"))
+    assert ";" not in text and json.loads(text)["client_id"] == "a;b"
+
+
+@pytest.mark.parametrize("given", [KEY, json.dumps(KEY, indent=2)])
+def test_what_of_an_inline_key_is_masked(given):
+    """Every rendering of the private key is masked (each of its lines too: an escaped rendering joins them
+    differently); the key's public values are not, so that project, email and URLs stay readable."""
+    secret, public = g.key_parts(given)
+    lines = KEY["private_key"].splitlines()
+    assert KEY["private_key"] in secret and g.canonical_credentials(KEY) in secret and KEY["private_key_id"] in secret
+    assert all(line in secret for line in lines if len(line) >= 16)
+    assert public == {KEY["type"], KEY["client_email"], KEY["token_uri"]}
+    assert isinstance(given, dict) or given in secret
+    assert g.key_parts("not json") == ({"not json"}, set())
