@@ -23,11 +23,12 @@ none_left() { local w; w="$(workers)" || { echo "FAIL: cannot list the workers" 
 edit_vars() { python3 -c 'import json, sys; d = json.load(open(sys.argv[1])); exec(sys.argv[2]); json.dump(d, open(sys.argv[1], "w"))' "$@"; }
 gateway="$(python3 -c 'import ipaddress, sys; print(next(ipaddress.ip_network(sys.argv[1]).hosts()))' "$subnet")"
 conn cloud-start "$gateway" && conn2 cloud-start "$gateway" && conng gcs-start "$gateway" || cfail
+# Buckets in this order: placed (S3), replicated, gplaced (GCS).
 conn vars "$out/placed.json" lab-cloud placed && conn2 add-location "$out/placed.json" lab-cloud-2 || cfail
-conng add-gcs-location "$out/placed.json" lab-gcs gplaced || cfail
 edit_vars "$out/placed.json" 'd["objectstore_buckets"].append({"name": "replicated", "replicate_to": [
   {"location": "lab-cloud", "bucket": "replicated-a", "copy_deletes": False},
   {"location": "lab-cloud-2", "copy_deletes": True}]})' || cfail
+conng add-gcs-location "$out/placed.json" lab-gcs gplaced || cfail
 
 # Bad input, every problem at once in the plan, nothing changed: private endpoints without the site's opt-in (also a
 # GCS key's token endpoint), a replica without copy_deletes, a bucket both placed and replicated, a GCS key file
