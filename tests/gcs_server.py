@@ -10,8 +10,9 @@ Beside it runs the one piece of Google that fake-gcs-server does not emulate: th
 service account keys name as their token_uri (the engine's GCS client and the modules exchange a JWT signed with the
 key for a token there). It checks the assertion as Google does - an RS256 signature by a key it knows, issued for
 this endpoint, not expired - so a key it does not know is refused (HTTP 400 invalid_grant); each answer is a line
-of WORKDIR/grants.log ("granted|refused EMAIL CLIENT_IP USER_AGENT", emptied by start: the
-engine's Go client and the modules' Ansible client tell apart). It makes three keys in WORKDIR: two it knows (credentials, credentials_rotated) and one it does not (credentials_unknown).
+of WORKDIR/grants.log ("granted|refused EMAIL CLIENT_IP USER_AGENT", emptied by start: the engine's Go client and
+the modules' Python client tell apart). It makes three keys in WORKDIR: two it knows (credentials,
+credentials_rotated) and one it does not (credentials_unknown).
 
   gcs_server.py start WORKDIR   -> prints the JSON of WORKDIR/gcs.json (endpoint, emulator_host, project,
                                    token_uri, and the three keys' paths)
@@ -124,8 +125,8 @@ def serve_tokens(workdir, ip, port):
             error = judge(form) if self.path == "/token" else "not_found"
             with open(os.path.join(workdir, "grants.log"), "a", encoding="utf-8") as log:
                 agent = (self.headers.get("User-Agent") or "-").split()[0]
-                log.write("%s %s %s %s\n" % ("refused" if error else "granted", issuer(form), self.client_address[0],
-                                              agent))
+                verdict = "refused" if error else "granted"
+                log.write("%s %s %s %s\n" % (verdict, issuer(form), self.client_address[0], agent))
             answer = ({"error": error} if error else
                       {"access_token": "fake-" + base64.urlsafe_b64encode(os.urandom(12)).decode(),
                        "expires_in": 3600, "token_type": "Bearer"})

@@ -67,7 +67,7 @@ conn write placed burst 50 && conn arrived placed burst 120 || cfail
 # it is stopped stay on the site, and all arrive once it runs again.
 wb=(deployment/seaweedfs-writeback-placed -n metalstore-objectstore)
 lc kubectl scale "${wb[@]}" --replicas=0 >/dev/null || cfail
-lc kubectl wait pod -n metalstore-objectstore -l app.kubernetes.io/component=writeback --for=delete --timeout=90s >/dev/null || cfail
+lc kubectl wait pod -n metalstore-objectstore -l app.kubernetes.io/component=writeback,metalstore.io/bucket=placed --for=delete --timeout=90s >/dev/null || cfail
 conn write placed restart 20 && sleep 5 && conn absent placed restart || cfail
 lc kubectl scale "${wb[@]}" --replicas=1 >/dev/null || cfail
 conn arrived placed restart 180 || cfail
@@ -81,7 +81,7 @@ conn from-cloud placed others 10 60 || cfail
 # from the key's token_uri) and reach the GCS endpoint the role set; writes and deletes reach the cloud.
 conng write gplaced burst 20 && conng arrived gplaced burst 120 || cfail
 conng write gplaced del 5 && conng arrived gplaced del 60 && conng deleted gplaced del 5 60 || cfail
-# Tokens granted to the key for the engine's pods (the Go client; the controller's module calls are Ansible's).
+# Tokens granted to the key for the engine's pods (the Go client; the controller's module calls are Python's urllib).
 grep -q "^granted credentials@[^ ]* [^ ]* Go-http-client" "$out/gcs/grants.log" && ! grep -q "^refused" "$out/gcs/grants.log" \
   || { echo "FAIL: no token for the pods, or a key refused: $(sort "$out/gcs/grants.log" | uniq -c | tr '\n' ' ')" >&2; cfail; }
 
