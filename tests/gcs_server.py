@@ -75,7 +75,7 @@ def make_keys(workdir, token_uri):
     for name in ("credentials", "credentials_rotated", "credentials_unknown"):
         private = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         email = "%s@%s.iam.gserviceaccount.com" % (name.replace("_", "-"), PROJECT)
-        key = {"type": "service_account", "project_id": PROJECT, "private_key_id": name, "client_email": email,
+        key = {"type": "service_account", "project_id": PROJECT, "private_key_id": os.urandom(20).hex(), "client_email": email,
                "client_id": "1", "token_uri": token_uri,
                "private_key": private.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                     serialization.NoEncryption()).decode()}

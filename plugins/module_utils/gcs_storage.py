@@ -103,7 +103,7 @@ def canonical_credentials(key):
 
 def key_parts(value):
     """(secret, public): the strings of an inline key that must never be shown - the key as given and as stored, its
-    private key, each line of it and its id - and its other values (email, project, URLs), which are not secret.
+    private key and each line of it - and its other values (email, project, URLs, the key's id), which are not.
     Ansible masks every value of a no_log dict, and misses the private key inside an escaped rendering of it."""
     secret = {value} if isinstance(value, str) else set()
     try:
@@ -113,9 +113,9 @@ def key_parts(value):
     if not isinstance(key, dict):
         return secret, set()
     private = str(key.get("private_key") or "")
-    secret.update(s for s in [private, str(key.get("private_key_id") or ""), canonical_credentials(key)]
+    secret.update(s for s in [private, canonical_credentials(key)]
                   + [line for line in private.splitlines() if len(line) >= 16] if s)
-    public = {str(v) for k, v in key.items() if k not in ("private_key", "private_key_id")} - secret
+    public = {str(v) for k, v in key.items() if k != "private_key"} - secret
     return secret, public
 
 

@@ -344,7 +344,8 @@ def converge(params, locations, check_mode, diff_mode):
 
 
 def mask_gcs_key(module):
-    """no_log of an inline GCS key: its secret parts (also inside escaped renderings), not its public values."""
+    """no_log of an inline GCS key: its private key (also each line of it, inside escaped renderings), not its public
+    values (a test key's id "credentials" masked the word in every message)."""
     value = (module.params.get("gcs") or {}).get("credentials")
     if value is not None:
         from ansible_collections.metalstore.platform.plugins.module_utils.gcs_storage import key_parts
